@@ -84,27 +84,44 @@ export function temperatureSoftmax(
 }
 
 /**
- * Indices of the nucleus: the smallest set of most probable tokens whose mass is ≥ topP
- * (ties broken by lower index, always at least one token). Returns the count kept; the
- * kept indices are order[0 .. count) in descending probability.
+ * Where the nucleus ends: the smallest set of most probable tokens whose mass is ≥ topP,
+ * always at least one token. It is every token with p > threshold plus the first `ties`
+ * tokens (in index order) with p === threshold — lower indices win ties. `mass` is the kept
+ * total. Found by a native sort of the probabilities, not of token indices: a comparator
+ * sort per decoded token costs more than the model's decode step at vocab 512.
  */
+export interface NucleusCut {
+  readonly threshold: number;
+  readonly ties: number;
+  readonly mass: number;
+}
+
 export function nucleus(
   probs: Float64Array,
   vocab: number,
   topP: number,
-  order: Uint32Array,
-): number {
-  for (let v = 0; v < vocab; v++) order[v] = v;
-  const view = order.subarray(0, vocab);
-  view.sort((a, b) => probs[b]! - probs[a]! || a - b);
-  if (topP >= 1) return vocab;
-  let mass = 0;
-  for (let k = 0; k < vocab; k++) {
-    mass += probs[view[k]!]!;
-    if (mass >= topP) return k + 1;
+  scratch: Float64Array,
+): NucleusCut {
+  if (topP >= 1) {
+    let mass = 0;
+    for (let v = 0; v < vocab; v++) mass += probs[v]!;
+    // threshold −1 keeps everything, zero-probability tokens included.
+    return { threshold: -1, ties: 0, mass };
   }
-  // Rounding left the total just below topP: everything is kept.
-  return vocab;
+  const sorted = scratch.subarray(0, vocab);
+  sorted.set(probs.subarray(0, vocab));
+  sorted.sort();
+  let mass = 0;
+  let k = vocab - 1;
+  for (; k > 0; k--) {
+    mass += sorted[k]!;
+    if (mass >= topP) break;
+  }
+  if (k === 0) mass += sorted[0]!;
+  const threshold = sorted[k]!;
+  let ties = 1;
+  while (k + ties < vocab && sorted[k + ties] === threshold) ties++;
+  return { threshold, ties, mass };
 }
 
 /** Index of the largest logit in the row; the lowest index wins a tie. */
@@ -127,7 +144,7 @@ export function argmax(logits: Float32Array, offset: number, vocab: number): num
  */
 export class TokenSampler {
   private readonly probs: Float64Array;
-  private readonly order: Uint32Array;
+  private readonly scratch: Float64Array;
 
   constructor(
     readonly vocab: number,
@@ -135,7 +152,7 @@ export class TokenSampler {
   ) {
     checkSamplingParams(params);
     this.probs = new Float64Array(vocab);
-    this.order = new Uint32Array(vocab);
+    this.scratch = new Float64Array(vocab);
   }
 
   /** Picks a token from logits[row·vocab ..]; `rng` is only drawn from when sampling. */
@@ -156,17 +173,20 @@ export class TokenSampler {
   }
 
   private draw(topP: number, rng: Rng): number {
-    const kept = nucleus(this.probs, this.vocab, topP, this.order);
-    let keptMass = 0;
-    for (let k = 0; k < kept; k++) keptMass += this.probs[this.order[k]!]!;
-    // Inverse-CDF draw from the renormalised nucleus.
-    const target = rng.next() * keptMass;
+    const { threshold, ties, mass } = nucleus(this.probs, this.vocab, topP, this.scratch);
+    // Inverse-CDF draw from the renormalised nucleus, walking tokens in index order.
+    const target = rng.next() * mass;
     let cumulative = 0;
-    for (let k = 0; k < kept; k++) {
-      const v = this.order[k]!;
-      cumulative += this.probs[v]!;
+    let tiesLeft = ties;
+    let last = 0;
+    for (let v = 0; v < this.vocab; v++) {
+      const p = this.probs[v]!;
+      if (p < threshold || (p === threshold && tiesLeft-- <= 0)) continue;
+      cumulative += p;
+      last = v;
       if (target < cumulative) return v;
     }
-    return this.order[kept - 1]!;
+    // The walk's float sum fell just short of `mass`: the last kept token takes the rest.
+    return last;
   }
 }

@@ -6,6 +6,7 @@ import {
   argmax,
   nucleus,
   temperatureSoftmax,
+  type NucleusCut,
   type SamplingParams,
 } from "../../../runtime/model/sampling.ts";
 
@@ -51,28 +52,43 @@ describe("temperatureSoftmax", () => {
   });
 });
 
+/** The kept tokens of a cut, by the rule NucleusCut documents. */
+function keptTokens(probs: Float64Array, cut: NucleusCut): number[] {
+  let ties = cut.ties;
+  return [...probs.keys()].filter(
+    (v) => probs[v]! > cut.threshold || (probs[v] === cut.threshold && ties-- > 0),
+  );
+}
+
 describe("nucleus", () => {
-  it("keeps at least one token, a mass ≥ topP, and is the smallest such prefix", () => {
+  it("keeps at least one token, a mass ≥ topP, and is the smallest such set of most probable tokens", () => {
     fc.assert(
       fc.property(logitsRow(48), fc.double({ min: 0.01, max: 1, noNaN: true }), (row, topP) => {
         const v = row.length;
         const probs = new Float64Array(v);
         temperatureSoftmax(Float32Array.from(row), 0, v, 1, probs);
-        const order = new Uint32Array(v);
-        const kept = nucleus(probs, v, topP, order);
-        expect(kept).toBeGreaterThanOrEqual(1);
-        let mass = 0;
-        for (let k = 0; k < kept; k++) mass += probs[order[k]!]!;
-        const total = probs.reduce((a, b) => a + b, 0);
-        if (kept < v) expect(mass).toBeGreaterThanOrEqual(topP);
-        else expect(mass).toBeCloseTo(total, 12);
-        // Smallest: dropping the last kept token falls below topP.
-        if (kept > 1) expect(mass - probs[order[kept - 1]!]!).toBeLessThan(topP);
-        // Descending order.
-        for (let k = 1; k < kept; k++)
-          expect(probs[order[k - 1]!]!).toBeGreaterThanOrEqual(probs[order[k]!]!);
+        const cut = nucleus(probs, v, topP, new Float64Array(v));
+        const kept = keptTokens(probs, cut);
+        expect(kept.length).toBeGreaterThanOrEqual(1);
+        const mass = kept.reduce((a, t) => a + probs[t]!, 0);
+        expect(mass).toBeCloseTo(cut.mass, 12);
+        if (kept.length < v) expect(mass).toBeGreaterThanOrEqual(topP - 1e-12);
+        else expect(mass).toBeCloseTo(1, 9);
+        const smallestKept = Math.min(...kept.map((t) => probs[t]!));
+        // Smallest: dropping the least probable kept token falls below topP.
+        if (kept.length > 1) expect(mass - smallestKept).toBeLessThan(topP);
+        // Most probable: nothing left out is more probable than what is kept.
+        const keptSet = new Set(kept);
+        for (let t = 0; t < v; t++)
+          if (!keptSet.has(t)) expect(probs[t]!).toBeLessThanOrEqual(smallestKept);
       }),
     );
+  });
+
+  it("breaks ties by the lower token index", () => {
+    const probs = Float64Array.from([0.25, 0.25, 0.25, 0.25]);
+    const cut = nucleus(probs, 4, 0.5, new Float64Array(4));
+    expect(keptTokens(probs, cut)).toEqual([0, 1]);
   });
 });
 
@@ -118,8 +134,7 @@ describe("TokenSampler", () => {
           const logits = Float32Array.from(row);
           const probs = new Float64Array(v);
           temperatureSoftmax(logits, 0, v, temperature, probs);
-          const order = new Uint32Array(v);
-          const allowed = new Set(order.subarray(0, nucleus(probs, v, topP, order)));
+          const allowed = new Set(keptTokens(probs, nucleus(probs, v, topP, new Float64Array(v))));
           const sampler = new TokenSampler(v, { temperature, topP, greedy: false });
           const rng = Rng.stream(seed, "nucleus");
           for (let i = 0; i < 20; i++)
