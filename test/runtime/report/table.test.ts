@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { buildAblationTable, tableCsv, tableMarkdown } from "../../../runtime/report/table.ts";
+
+describe("ablation table", () => {
+  const rows = [
+    {
+      name: "GRPO",
+      seeds: [
+        { docmath: 0.3, mrcr: 0.5 },
+        { docmath: 0.32, mrcr: 0.52 },
+        { docmath: 0.31, mrcr: 0.49 },
+      ],
+    },
+    {
+      name: "+ Task-balanced",
+      seeds: [
+        { docmath: 0.5, mrcr: 0.7 },
+        { docmath: 0.52, mrcr: 0.71 },
+        { docmath: 0.49, mrcr: 0.69 },
+      ],
+    },
+    {
+      name: "+ Tiny change",
+      seeds: [
+        { docmath: 0.31, mrcr: 0.5 },
+        { docmath: 0.3, mrcr: 0.52 },
+        { docmath: 0.33, mrcr: 0.5 },
+      ],
+    },
+  ];
+  const t = buildAblationTable("Table 2", ["docmath", "mrcr"], rows, 500);
+
+  it("summarises each column and the average over seeds", () => {
+    expect(t.rows[0]!.cells[0]!.mean).toBeCloseTo(0.31, 12);
+    expect(t.rows[0]!.avg!.mean).toBeCloseTo((0.4 + 0.42 + 0.4) / 3, 12);
+    expect(t.rows[0]!.vsBaseline).toBeUndefined();
+  });
+
+  it("marks a large effect resolved and a small one within noise", () => {
+    expect(t.rows[1]!.vsBaseline!.resolved).toBe(true);
+    expect(t.rows[2]!.vsBaseline!.resolved).toBe(false);
+    expect(t.minimumDetectable).toBeGreaterThan(0);
+  });
+
+  it("writes Markdown in the paper's layout and a CSV with one line per row", () => {
+    const md = tableMarkdown(t);
+    expect(md).toContain("|  | docmath | mrcr | Avg. | Δ Avg. vs baseline |");
+    expect(md).toContain("| + Task-balanced | 51.0 ±");
+    expect(md).toContain("(resolved)");
+    expect(md).toContain("(within noise)");
+    const csv = tableCsv(t).trim().split("\n");
+    expect(csv).toHaveLength(4);
+    expect(csv[0]).toBe(
+      "row,docmath_mean,docmath_ci95,mrcr_mean,mrcr_ci95,avg_mean,avg_ci95,delta,resolved",
+    );
+  });
+});
