@@ -3,7 +3,8 @@
 // explanation and a minimal failing example, which `docs/diagnostics.md` is generated from.
 // Ranges: QLX1xxx syntax, QLX2xxx names and imports, QLX3xxx types, units and ranges,
 // QLX4xxx stages, schedule and graph, QLX5xxx cross-field RL rules, QLX6xxx backend
-// capabilities (valid files a backend cannot run). Codes are never renumbered or reused.
+// capabilities (valid files a backend cannot run), QLX7xxx the verl backend's config and
+// batch-size rules. Codes are never renumbered or reused.
 import type { Span } from "./ast.ts";
 
 export type Severity = "error" | "warning" | "info";
@@ -51,6 +52,162 @@ export const DIAGNOSTICS = {
     explanation:
       "The parser expected a different token here. Parsing resumes at the next item or closing brace, so the rest of the file is still checked.",
     example: "experiment x { seed 7 }",
+  }),
+  // ── QLX7xxx: verl backend (`qlx compile --target verl`) ────────────────────────────────
+  QLX7001: def<{ key: string; version: string; suggestion?: string; openParent?: string }>({
+    severity: "error",
+    title: "unknown verl config key",
+    message: (p) => `'${p.key}' is not a key of verl ${p.version}'s trainer config`,
+    help: (p) =>
+      p.suggestion !== undefined
+        ? `did you mean '${p.suggestion}'? A key the config does not declare needs Hydra's '+' prefix`
+        : p.openParent !== undefined
+          ? `'${p.openParent}' is an open mapping: add the key with '+${p.key}'`
+          : "check the key against the verl version's ppo_trainer.yaml, or add it with Hydra's '+' prefix",
+    explanation:
+      "Hydra rejects an override of a key the config does not declare, but only when the job starts on the cluster; a key renamed between verl versions fails the same way. qlx checks every emitted key against the trainer config of the targeted verl version.",
+    example: 'experiment x { verl { "actor_rollout_ref.actor.ppo_mini_batchsize" = 64 } }',
+  }),
+  QLX7002: def<{ key: string; version: string }>({
+    severity: "error",
+    title: "'+' on an existing verl key",
+    message: (p) => `'+${p.key}' appends a key that verl ${p.version}'s config already declares`,
+    help: (p) => `write '${p.key}=…' without the '+'`,
+    explanation:
+      "Hydra's '+key=value' appends a new key and fails when the key already exists; overriding a declared key takes no prefix.",
+    example: 'experiment x { verl { "+data.train_batch_size" = 64 } }',
+  }),
+  QLX7003: def<{ key: string; want: string; got: string }>({
+    severity: "error",
+    title: "verl config type mismatch",
+    message: (p) => `'${p.key}' takes a ${p.want} value, got a ${p.got}`,
+    help: (p) => `give '${p.key}' a ${p.want}`,
+    explanation:
+      "verl's config is untyped YAML, so a value of the wrong type is accepted by Hydra and fails (or silently misbehaves) in the worker that reads it.",
+    example: "experiment x { batch = 12.5 }",
+  }),
+  QLX7004: def<{ key: string; value: string; allowed: readonly string[] }>({
+    severity: "error",
+    title: "value not accepted by verl",
+    message: (p) => `'${p.key}' = '${p.value}' is not one of ${p.allowed.join(", ")}`,
+    help: (p) => `use one of: ${p.allowed.join(", ")}`,
+    explanation:
+      "verl asserts or dispatches on these values at run time; any other string fails after the workers have started.",
+    example: 'experiment x { verl { "actor_rollout_ref.actor.loss_agg_mode" = "token_mean" } }',
+  }),
+  QLX7005: def<{ trainBatch: number; n: number; rows: number; nGpus: number }>({
+    severity: "error",
+    title: "batch does not split across GPUs",
+    message: (p) =>
+      `batch ${p.trainBatch} × group ${p.n} = ${p.rows} responses per step do not divide evenly across ${p.nGpus} GPUs`,
+    help: (p) =>
+      `choose a batch such that batch × ${p.n} is a multiple of ${p.nGpus}, e.g. ${Math.ceil(p.rows / p.nGpus) * p.nGpus} responses`,
+    explanation:
+      "verl dispatches the responses of a step evenly to every rank and asserts that data.train_batch_size × rollout.n is a multiple of the GPU count (verl#405).",
+    example: "experiment x { batch = 6, rollout { group = 3 } }  // on 8 GPUs",
+  }),
+  QLX7006: def<{ trainBatch: number; mini: number }>({
+    severity: "error",
+    title: "mini-batch larger than the batch",
+    message: (p) =>
+      `ppo_mini_batch_size ${p.mini} is larger than the batch of ${p.trainBatch} prompts`,
+    help: () =>
+      "make the mini-batch at most the batch (the paper's on-policy setting uses mini-batch = batch)",
+    explanation:
+      "verl asserts data.train_batch_size >= actor.ppo_mini_batch_size when dynamic batch sizes are off.",
+    example: "experiment x { batch = 16, loss = policy_gradient(mini_batch = 32) }",
+  }),
+  QLX7007: def<{ mini: number; n: number; rows: number; dataParallel: number }>({
+    severity: "error",
+    title: "mini-batch does not split across ranks",
+    message: (p) =>
+      `mini-batch ${p.mini} × group ${p.n} = ${p.rows} responses do not divide evenly across ${p.dataParallel} data-parallel ranks`,
+    help: (p) =>
+      `choose a mini-batch such that mini-batch × ${p.n} is a multiple of ${p.dataParallel}`,
+    explanation:
+      "Each verl actor worker divides ppo_mini_batch_size × rollout.n by the data-parallel size with integer division, so a remainder silently changes the optimizer's batch (or makes it zero).",
+    example: "experiment x { batch = 8, rollout { group = 3 } }  // on 16 GPUs",
+  }),
+  QLX7008: def<{ mini: number; micro: number; perGpu: boolean }>({
+    severity: "error",
+    title: "micro-batch does not divide the mini-batch",
+    message: (p) =>
+      `${p.perGpu ? "per-GPU mini-batch" : "mini-batch"} ${p.mini} is not a multiple of the ${p.perGpu ? "per-GPU " : ""}micro-batch ${p.micro}`,
+    help: () =>
+      "choose a micro-batch that divides the mini-batch (gradient accumulation needs whole micro-batches)",
+    explanation:
+      "verl asserts that the per-rank mini-batch is a whole number of micro-batches; otherwise the worker stops at start-up.",
+    example: "experiment x { batch = 64, micro_batch = 3 }",
+  }),
+  QLX7009: def<{ globalKey: string; perGpuKey: string; both: boolean }>({
+    severity: "error",
+    title: "micro-batch size set twice or not at all",
+    message: (p) =>
+      p.both
+        ? `both '${p.globalKey}' and '${p.perGpuKey}' are set`
+        : `neither '${p.globalKey}' nor '${p.perGpuKey}' is set`,
+    help: (p) => (p.both ? `remove '${p.globalKey}' (deprecated in verl)` : `set '${p.perGpuKey}'`),
+    explanation:
+      "Without dynamic batch sizes verl requires exactly one of the deprecated global micro-batch key and its per-GPU replacement, and raises a ValueError otherwise.",
+    example: "experiment x { batch = 64 }  // with no micro-batch on the verl target",
+  }),
+  QLX7010: def<{ key: string; size: number; nGpus: number }>({
+    severity: "error",
+    title: "parallel size does not divide the GPUs",
+    message: (p) => `'${p.key}' = ${p.size} does not divide the ${p.nGpus} GPUs`,
+    help: (p) => `choose a divisor of ${p.nGpus}`,
+    explanation:
+      "vLLM tensor parallelism and Ulysses sequence parallelism split the world of GPUs into equal groups; verl asserts the division when the workers start.",
+    example: 'experiment x { verl { "actor_rollout_ref.rollout.tensor_model_parallel_size" = 3 } }',
+  }),
+  QLX7011: def<{ lossKey: string; rewardKey: string }>({
+    severity: "error",
+    title: "KL applied twice",
+    message: (p) =>
+      `'${p.lossKey}' and '${p.rewardKey}' are both on: the KL penalty is applied in the loss and in the reward`,
+    help: () => "keep the KL term in one place: the loss (kl in policy_gradient) or the reward",
+    explanation:
+      "verl only prints a notice when the KL penalty is both subtracted from the reward and added to the loss, which double-counts it (verl#265, #3276).",
+    example:
+      'experiment x { verl { "algorithm.use_kl_in_reward" = true } loss = policy_gradient(kl = 0.001) }',
+  }),
+  QLX7012: def<{ key: string; sp: number }>({
+    severity: "error",
+    title: "sequence parallelism needs remove-padding",
+    message: (p) => `Ulysses sequence parallel size ${p.sp} requires '${p.key}' = true`,
+    help: (p) => `set '${p.key}' = true`,
+    explanation: "verl's FSDP workers assert use_remove_padding when sequence parallelism is on.",
+    example:
+      'experiment x { verl { "actor_rollout_ref.actor.ulysses_sequence_parallel_size" = 2 } }',
+  }),
+  QLX7013: def<{ micro: number; sp: number; nGpus: number }>({
+    severity: "error",
+    title: "global micro-batch smaller than the GPU count",
+    message: (p) =>
+      `ppo_micro_batch_size ${p.micro} × sequence parallel ${p.sp} is less than ${p.nGpus} GPUs`,
+    help: () => "use the per-GPU micro-batch key instead of the deprecated global one",
+    explanation:
+      "verl asserts ppo_micro_batch_size × sequence-parallel size >= the number of GPUs.",
+    example:
+      'experiment x { verl { "actor_rollout_ref.actor.ppo_micro_batch_size" = 4 } }  // on 8 GPUs',
+  }),
+  QLX7014: def<{ temperature: number }>({
+    severity: "error",
+    title: "validation sampling at temperature 0",
+    message: (p) => `validation samples (do_sample) at temperature ${p.temperature}`,
+    help: () => "set a validation temperature above 0, or turn validation sampling off",
+    explanation: "verl asserts a positive rollout temperature when validation sampling is on.",
+    example: "experiment x { evaluate { temperature = 0, samples = 4 } }",
+  }),
+  QLX7015: def<{ trainBatch: number; mini: number }>({
+    severity: "warning",
+    title: "uneven last mini-batch",
+    message: (p) =>
+      `batch ${p.trainBatch} is not a multiple of the mini-batch ${p.mini}: each step's last optimizer update sees fewer responses`,
+    help: () => "make the batch a multiple of the mini-batch",
+    explanation:
+      "verl splits each rank's rows into mini-batches with DataProto.split, so a remainder becomes a smaller final mini-batch with a noisier gradient.",
+    example: "experiment x { batch = 48, loss = policy_gradient(mini_batch = 32) }",
   }),
 } as const satisfies Record<string, DiagnosticDef<any>>;
 
