@@ -1,0 +1,76 @@
+// Multiple choice over a document (LongBench-v2-shaped): the asked fact's value is one option;
+// the wrong options are first the values of other facts in the same context, so recognising a
+// number that merely occurs in the document is not enough, then fresh values. The answer is the
+// option letter. Tiny: `~K:37 -L:45 ,A45 B37 ?K=` → `B`.
+
+import { z } from "zod";
+import { choiceLetter } from "../data/schema.ts";
+import type { MultipleChoiceRecord } from "../data/schema.ts";
+import { buildDocumentContext, joinQuery } from "./documents.ts";
+import { drawFacts, drawValue, factDocument, factQuery } from "./facts.ts";
+import { commonParamFields, countRangeSchema, drawCount } from "./types.ts";
+import type { TaskGenerator } from "./types.ts";
+
+export const multipleChoiceParams = z.strictObject({
+  ...commonParamFields,
+  /** Facts in the context, the asked one included (default: tiny 1..3, natural 4..12). */
+  facts: countRangeSchema.optional(),
+  distractorSimilarity: z.number().min(0).max(1).default(0.5),
+  /** Number of options (default: tiny 2, natural 4). */
+  choices: z.int().min(2).max(26).optional(),
+});
+export type MultipleChoiceParams = z.infer<typeof multipleChoiceParams>;
+
+export const multipleChoiceGenerator: TaskGenerator<MultipleChoiceParams> = {
+  kind: "multiple_choice",
+  params: multipleChoiceParams,
+  generate(params, draw, env) {
+    const rng = draw.rng("facts");
+    const tiny = params.style === "tiny";
+    const range = params.facts ?? (tiny ? { min: 1, max: 3 } : { min: 4, max: 12 });
+    const count = Math.max(1, drawCount(rng, range));
+    const facts = drawFacts(rng, params.style, count, params.distractorSimilarity);
+    const optionCount = params.choices ?? (tiny ? 2 : 4);
+
+    const used = new Set([facts.target.value, ...facts.distractors.map((f) => f.value)]);
+    const wrong = rng.shuffle(facts.distractors.map((f) => f.value)).slice(0, optionCount - 1);
+    while (wrong.length < optionCount - 1) wrong.push(drawValue(rng, params.style, used));
+    const options = rng.shuffle([facts.target.value, ...wrong]);
+    const answer = choiceLetter(options.indexOf(facts.target.value));
+
+    const { attribute, key } = facts.target;
+    const query = tiny
+      ? factQuery(params.style, facts.target, "")
+      : {
+          core: `According to the documents, what is the ${attribute} of ${key}?`,
+          inst: "Answer with the letter of the correct option only.",
+        };
+    const { record } = buildDocumentContext({
+      kind: "multiple_choice",
+      style: params.style,
+      target: params.inputTokens,
+      draw,
+      env,
+      evidence: [factDocument(params.style, facts.target)],
+      distractors: facts.distractors.map((f) => factDocument(params.style, f)),
+      evidencePosition: params.evidencePosition,
+      query,
+      meta: {
+        facts: count,
+        near_misses: facts.distractors.filter((f) => f.nearMiss).length,
+        distractor_similarity: params.distractorSimilarity,
+        answer_value: facts.target.value,
+      },
+      build: (documents, evidence): MultipleChoiceRecord => ({
+        id: draw.id,
+        task: "multiple_choice",
+        question: joinQuery(query),
+        answer,
+        choices: options,
+        documents,
+        evidence,
+      }),
+    });
+    return record;
+  },
+};
