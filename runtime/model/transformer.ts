@@ -1,0 +1,186 @@
+// The policy: a decoder-only transformer (RMSNorm, rotary positions, SwiGLU, causal
+// multi-head attention) built as tensor-IR graphs. Weight names, layouts ([in, out], y = x·W),
+// initialisation and the block equations follow the shared policy-model spec; the PyTorch
+// twin in test/reference/model.py computes the same function.
+
+import { Rng } from "../rng.ts";
+import type { Graph, Shape, Tensor } from "../tensor/ir.ts";
+import { add, concat, gather, matmul, reshape, transpose } from "../tensor/ops.ts";
+import {
+  applyRope,
+  attention,
+  causalBias,
+  keyPaddingBias,
+  rmsNorm,
+  ropeTables,
+  swiglu,
+} from "../tensor/nn.ts";
+import { headDim } from "./config.ts";
+import type { ModelConfig } from "./config.ts";
+
+export interface LayerWeights {
+  readonly attentionNorm: Tensor;
+  readonly wq: Tensor;
+  readonly wk: Tensor;
+  readonly wv: Tensor;
+  readonly wo: Tensor;
+  readonly ffnNorm: Tensor;
+  readonly w1: Tensor;
+  readonly w2: Tensor;
+  readonly w3: Tensor;
+}
+
+export interface ModelWeights {
+  readonly tokEmbeddings: Tensor;
+  readonly layers: readonly LayerWeights[];
+  readonly norm: Tensor;
+  readonly output: Tensor;
+  /** Every weight by its checkpoint name, in `weightShapes` order. */
+  readonly byName: ReadonlyMap<string, Tensor>;
+}
+
+/** Checkpoint names and shapes of all weights, in a fixed order. */
+export function weightShapes(config: ModelConfig): [string, Shape][] {
+  const { vocab, dim, ffn } = config;
+  const out: [string, Shape][] = [["tok_embeddings", [vocab, dim]]];
+  for (let i = 0; i < config.layers; i++) {
+    const p = `layers.${i}.`;
+    out.push(
+      [`${p}attention_norm`, [dim]],
+      [`${p}wq`, [dim, dim]],
+      [`${p}wk`, [dim, dim]],
+      [`${p}wv`, [dim, dim]],
+      [`${p}wo`, [dim, dim]],
+      [`${p}ffn_norm`, [dim]],
+      [`${p}w1`, [dim, ffn]],
+      [`${p}w3`, [dim, ffn]],
+      [`${p}w2`, [ffn, dim]],
+    );
+  }
+  out.push(["norm", [dim]], ["output", [dim, vocab]]);
+  return out;
+}
+
+/** Norm gains are vectors; everything else is a matrix (this decides weight decay too). */
+export function isNormWeight(name: string): boolean {
+  return name === "norm" || name.endsWith("_norm");
+}
+
+/**
+ * Seeded initialisation: N(0, 0.02) for matrices, with wo and w2 scaled by 1/√(2·layers)
+ * (GPT-2's residual-branch scaling); norm gains = 1. Each weight draws from its own stream
+ * (seed, "init", name), so adding a layer leaves the others unchanged.
+ */
+export function initWeights(config: ModelConfig, seed: number): Map<string, Float32Array> {
+  const weights = new Map<string, Float32Array>();
+  const residualScale = 1 / Math.sqrt(2 * config.layers);
+  for (const [name, shape] of weightShapes(config)) {
+    const size = shape.reduce((n, d) => n * d, 1);
+    if (isNormWeight(name)) {
+      weights.set(name, new Float32Array(size).fill(1));
+      continue;
+    }
+    const std = name.endsWith(".wo") || name.endsWith(".w2") ? 0.02 * residualScale : 0.02;
+    const rng = Rng.stream(seed, "init", name);
+    weights.set(
+      name,
+      Float32Array.from({ length: size }, () => rng.normal() * std),
+    );
+  }
+  return weights;
+}
+
+/** Declares every weight as a float32 graph input named by its checkpoint name. */
+export function declareWeights(g: Graph, config: ModelConfig): ModelWeights {
+  const byName = new Map<string, Tensor>();
+  for (const [name, shape] of weightShapes(config))
+    byName.set(name, g.input(name, "float32", shape));
+  const w = (name: string) => byName.get(name)!;
+  const layers = Array.from({ length: config.layers }, (_, i) => {
+    const p = `layers.${i}.`;
+    return {
+      attentionNorm: w(`${p}attention_norm`),
+      wq: w(`${p}wq`),
+      wk: w(`${p}wk`),
+      wv: w(`${p}wv`),
+      wo: w(`${p}wo`),
+      ffnNorm: w(`${p}ffn_norm`),
+      w1: w(`${p}w1`),
+      w2: w(`${p}w2`),
+      w3: w(`${p}w3`),
+    };
+  });
+  return {
+    tokEmbeddings: w("tok_embeddings"),
+    layers,
+    norm: w("norm"),
+    output: w("output"),
+    byName,
+  };
+}
+
+export interface KeyValue {
+  /** [B, H, S, headDim], keys after RoPE. */
+  readonly k: Tensor;
+  readonly v: Tensor;
+}
+
+export interface ForwardOptions {
+  /** Per-layer cached keys/values from earlier positions, prepended to this call's. */
+  readonly past?: readonly KeyValue[];
+  /** [B, S+T] int64/bool/float: 1 for real tokens, 0 for padding (keys only). */
+  readonly keyMask?: Tensor;
+}
+
+export interface ForwardResult {
+  /** [B, T, vocab] */
+  readonly logits: Tensor;
+  /** Per-layer keys/values of this call's T positions (what a KV cache stores). */
+  readonly present: readonly KeyValue[];
+}
+
+function splitHeads(x: Tensor, heads: number): Tensor {
+  const [b, t, d] = x.shape as [number, number, number];
+  return transpose(reshape(x, [b, t, heads, d / heads]), [0, 2, 1, 3]);
+}
+
+function mergeHeads(x: Tensor): Tensor {
+  const [b, h, t, hd] = x.shape as [number, number, number, number];
+  return reshape(transpose(x, [0, 2, 1, 3]), [b, t, h * hd]);
+}
+
+/**
+ * Logits for int64 `tokens` [B, T] at int64 `positions` [B, T] (0-based within each
+ * sequence). Attention is causal over [past ‖ current] keys, plus the key mask if given.
+ * h = x + Attn(RMSNorm(x)·attention_norm); out = h + SwiGLU(RMSNorm(h)·ffn_norm);
+ * logits = RMSNorm(h_L)·norm @ output.
+ */
+export function forward(
+  w: ModelWeights,
+  config: ModelConfig,
+  tokens: Tensor,
+  positions: Tensor,
+  options: ForwardOptions = {},
+): ForwardResult {
+  const [, t] = tokens.shape as [number, number];
+  const pastLen = options.past?.[0]?.k.shape[2] ?? 0;
+  const rope = ropeTables(positions, headDim(config), config.ropeTheta);
+  let bias = causalBias(tokens, t, pastLen + t);
+  if (options.keyMask) bias = add(bias, keyPaddingBias(options.keyMask));
+
+  let x = gather(w.tokEmbeddings, tokens);
+  const present: KeyValue[] = [];
+  w.layers.forEach((lw, i) => {
+    const xn = rmsNorm(x, lw.attentionNorm, config.normEps);
+    const q = applyRope(splitHeads(matmul(xn, lw.wq), config.heads), rope);
+    const k = applyRope(splitHeads(matmul(xn, lw.wk), config.heads), rope);
+    const v = splitHeads(matmul(xn, lw.wv), config.heads);
+    present.push({ k, v });
+    const past = options.past?.[i];
+    const keys = past ? concat([past.k, k], 2) : k;
+    const values = past ? concat([past.v, v], 2) : v;
+    const h = add(x, matmul(mergeHeads(attention(q, keys, values, bias)), lw.wo));
+    x = add(h, swiglu(rmsNorm(h, lw.ffnNorm, config.normEps), lw.w1, lw.w3, lw.w2));
+  });
+  return { logits: matmul(rmsNorm(x, w.norm, config.normEps), w.output), present };
+}
