@@ -6,7 +6,7 @@
 // natural: "In 2019, Kelmar reported revenue of 4213 thousand dollars." filings; questions
 //          sum / avg / max / min / count-above / year-over-year diff / corpus-wide year total.
 // tiny:    rows `A3;` (one-digit values, notes/tiny-scale-rl.md), questions `?A=` (sum),
-//          `?A>` (max), `?A<` (min), `?A#` (number of rows).
+//          `?A>` (max), `?A<` (min), `?A#` (number of A's rows).
 
 import { z } from "zod";
 import type { CorpusNumericRecord, Document } from "../data/schema.ts";
@@ -44,7 +44,8 @@ export interface NumericQuestion {
   readonly entity: string;
   readonly year: number;
   readonly years: readonly [number, number];
-  readonly threshold: number;
+  /** count: rows above it; null counts all the entity's rows (the tiny `?A#`). */
+  readonly threshold: number | null;
 }
 
 const FIRST_YEAR = 2015;
@@ -92,7 +93,9 @@ export function questionSql(q: NumericQuestion): string {
     case "min":
       return `SELECT min(value) AS answer FROM t WHERE entity = ${e}`;
     case "count":
-      return `SELECT count(*) AS answer FROM t WHERE entity = ${e} AND value > ${q.threshold}`;
+      return q.threshold === null
+        ? `SELECT count(*) AS answer FROM t WHERE entity = ${e}`
+        : `SELECT count(*) AS answer FROM t WHERE entity = ${e} AND value > ${q.threshold}`;
     case "diff":
       return (
         `SELECT (SELECT value FROM t WHERE entity = ${e} AND year = ${q.years[1]}) - ` +
@@ -110,7 +113,12 @@ function reads(q: NumericQuestion, r: TableRow): boolean {
   return r.entity === q.entity;
 }
 
-function drawQuestion(rng: Rng, op: NumericOp, table: readonly TableRow[]): NumericQuestion {
+function drawQuestion(
+  rng: Rng,
+  style: TaskStyle,
+  op: NumericOp,
+  table: readonly TableRow[],
+): NumericQuestion {
   const entity = table[0]!.entity;
   const own = table.filter((r) => r.entity === entity);
   const pair = rng
@@ -124,7 +132,7 @@ function drawQuestion(rng: Rng, op: NumericOp, table: readonly TableRow[]): Nume
     year: table[rng.int(table.length)]!.year,
     years: [pair[0]!, pair[1] ?? pair[0]!],
     // A threshold between the asked entity's values, so the count is informative.
-    threshold: values[Math.floor(values.length / 2)]! - 1,
+    threshold: style === "tiny" ? null : values[Math.floor(values.length / 2)]! - 1,
   };
 }
 
@@ -193,7 +201,7 @@ export const corpusNumericGenerator: TaskGenerator<CorpusNumericParams> = {
     );
     const table = drawTable(rng, params.style, rowCount, groups, op === "diff" ? 2 : 1);
     const metric = pick(rng, METRICS);
-    const question = drawQuestion(rng, op, table);
+    const question = drawQuestion(rng, params.style, op, table);
     const sql = questionSql(question);
     const [row] = await env.sql(sql, [tableOf(table)]);
     const value = Number(row?.["answer"]);
