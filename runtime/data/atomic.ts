@@ -9,7 +9,7 @@ import { basename, dirname, join } from "node:path";
 export class AtomicFile {
   private constructor(
     readonly path: string,
-    private readonly tempPath: string,
+    readonly tempPath: string,
     private readonly handle: FileHandle,
   ) {}
 
