@@ -6,6 +6,7 @@
 // capabilities (valid files a backend cannot run), QLX7xxx the verl backend's config and
 // batch-size rules. Codes are never renumbered or reused.
 import type { Span } from "./ast.ts";
+import { SEMANTIC_DIAGNOSTICS } from "./diagnostics/semantic.ts";
 
 export type Severity = "error" | "warning" | "info";
 
@@ -209,6 +210,8 @@ export const DIAGNOSTICS = {
       "verl splits each rank's rows into mini-batches with DataProto.split, so a remainder becomes a smaller final mini-batch with a noisier gradient.",
     example: "experiment x { batch = 48, loss = policy_gradient(mini_batch = 32) }",
   }),
+  // ── QLX2xxx-QLX5xxx: names, types, stages, RL rules (language/diagnostics/semantic.ts) ──
+  ...SEMANTIC_DIAGNOSTICS,
 } as const satisfies Record<string, DiagnosticDef<any>>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;

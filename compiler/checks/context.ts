@@ -1,0 +1,12 @@
+// What every registered check receives: the checked experiment, its stage graph, a reporter.
+import type { Diagnostic } from "../../language/diagnostics.ts";
+import type { ExperimentModel } from "../check.ts";
+import type { ScheduleGraph } from "../schedule.ts";
+
+export interface CheckInput {
+  readonly model: ExperimentModel;
+  readonly graph: ScheduleGraph;
+  report(d: Diagnostic): void;
+}
+
+export type Check<N> = (node: N, input: CheckInput) => void;

@@ -1,0 +1,166 @@
+// Stage-graph rules (QLX4xxx): `from` order and cycles, merges of one model with a real base,
+// length limits against the context window, retrospective sampling, evaluation cadence.
+import { diag } from "../../language/diagnostics.ts";
+import type { ExperimentModel, MergeModel, StageModel } from "../check.ts";
+import { ancestors, mergeInputs } from "../schedule.ts";
+import { suggestion } from "../suggest.ts";
+import { call, num, refNames, str } from "../values.ts";
+import type { CheckInput } from "./context.ts";
+
+export function checkScheduleNotEmpty(m: ExperimentModel, { report }: CheckInput): void {
+  const train = m.root.fields.get("train");
+  if (train?.k === "bool" && !train.v) return;
+  if (!m.schedule.some((n) => n.kind === "stage")) report(diag("QLX4007", m.node.headSpan, {}));
+}
+
+/** A cycle through `from` and merge inputs, reported once at its first node. */
+export function checkScheduleAcyclic(m: ExperimentModel, { graph, report }: CheckInput): void {
+  const state = new Map<string, "open" | "done">();
+  const path: string[] = [];
+  const visit = (name: string): string[] | undefined => {
+    if (state.get(name) === "done" || !graph.nodes.has(name)) return undefined;
+    if (state.get(name) === "open") return [...path.slice(path.indexOf(name)), name];
+    state.set(name, "open");
+    path.push(name);
+    for (const p of graph.parents.get(name) ?? []) {
+      const cycle = visit(p);
+      if (cycle !== undefined) return cycle;
+    }
+    path.pop();
+    state.set(name, "done");
+    return undefined;
+  };
+  for (const name of graph.order) {
+    const cycle = visit(name);
+    if (cycle !== undefined) {
+      const node = graph.nodes.get(cycle[0]) as StageModel | MergeModel;
+      report(
+        diag("QLX4001", node.kind === "stage" ? node.node.headSpan : node.span, {
+          cycle: cycle.reverse().join(" → "),
+        }),
+      );
+      return;
+    }
+  }
+}
+
+export function checkStageStart(s: StageModel, { graph, report }: CheckInput): void {
+  if (s.from === undefined) return;
+  const target = graph.nodes.get(s.from.name);
+  if (target === undefined) {
+    report(
+      diag("QLX2005", s.from.span, {
+        name: s.from.name,
+        what: "stage or merge",
+        ...suggestion(s.from.name, graph.order),
+      }),
+    );
+    return;
+  }
+  const order = graph.order;
+  // A forward `from` that closes a cycle is reported once, as the cycle.
+  if (order.indexOf(s.from.name) > order.indexOf(s.name) && !ancestors(graph, s.name).has(s.name)) {
+    report(diag("QLX4002", s.from.span, { name: s.name, target: s.from.name }));
+  }
+}
+
+function contextOf(
+  m: ExperimentModel,
+  graph: CheckInput["graph"],
+  stage: string,
+): number | undefined {
+  const modelName = graph.modelOf.get(stage);
+  const model = m.models.find((x) => x.name === modelName);
+  return num(model?.fields.get("context"));
+}
+
+export function checkStageContext(s: StageModel, { model, graph, report }: CheckInput): void {
+  const context = contextOf(model, graph, s.name);
+  const input = num(s.fields.get("input"));
+  const output = num(s.fields.get("output"));
+  if (context === undefined || input === undefined || output === undefined) return;
+  const agent = call(s.fields.get("agent"));
+  if (agent?.fn === "memory") {
+    const need =
+      (num(agent.args.get("chunk")) ?? 0) + (num(agent.args.get("memory")) ?? 0) + output;
+    if (need > context) report(diag("QLX4011", agent.span, { stage: s.name, need, context }));
+    return; // a memory agent reads the document in chunks: input may exceed the context
+  }
+  if (output >= context) {
+    report(
+      diag("QLX4005", s.fields.get("output")?.span ?? s.node.headSpan, {
+        stage: s.name,
+        output,
+        context,
+      }),
+    );
+  } else if (input + output > context) {
+    report(diag("QLX4006", s.node.headSpan, { stage: s.name, total: input + output, context }));
+  }
+}
+
+export function checkRetrospective(s: StageModel, { graph, report }: CheckInput): void {
+  const r = s.fields.get("retrospective");
+  if (r?.k !== "call") return;
+  const stagesBefore = graph.order
+    .slice(0, graph.order.indexOf(s.name))
+    .filter((n) => graph.nodes.get(n)?.kind === "stage");
+  if (stagesBefore.length === 0) report(diag("QLX4009", r.span, { stage: s.name }));
+}
+
+export function checkInputGrows(s: StageModel, { model, graph, report }: CheckInput): void {
+  const start = graph.startOf.get(s.name);
+  const prev = start === null || start === undefined ? undefined : graph.nodes.get(start);
+  if (
+    prev?.kind !== "stage" ||
+    s.fields.get("agent")?.k === "call" ||
+    prev.fields.get("agent")?.k === "call"
+  )
+    return;
+  const a = num(prev.fields.get("input"));
+  const b = num(s.fields.get("input"));
+  if (a !== undefined && b !== undefined && b < a && model.schedule.includes(s)) {
+    report(diag("QLX4012", s.fields.get("input")?.span ?? s.node.headSpan, { stage: s.name }));
+  }
+}
+
+export function checkEvaluateCadence(s: StageModel, { model, report }: CheckInput): void {
+  const every = num(model.evaluate?.fields.get("every"));
+  const steps = num(s.fields.get("steps"));
+  if (every === undefined || steps === undefined || every === 0 || every <= steps) return;
+  report(
+    diag("QLX4008", model.evaluate?.fields.get("every")?.span ?? s.node.headSpan, {
+      every,
+      stage: s.name,
+      steps,
+    }),
+  );
+}
+
+export function checkMergeModels(mg: MergeModel, { graph, report }: CheckInput): void {
+  const inputs = mergeInputs(mg);
+  const roots = new Set(inputs.map((i) => graph.modelOf.get(i)));
+  if (roots.has(undefined) || roots.size <= 1) return;
+  report(diag("QLX4003", mg.span, { name: mg.name, models: [...roots].join(", ") }));
+}
+
+export function checkMergeBase(mg: MergeModel, { graph, report }: CheckInput): void {
+  const c = call(mg.value);
+  const base = str(c?.args.get("base"));
+  if (c === undefined || base === undefined || c.args.get("base")?.k !== "ref") return;
+  const inputs = mergeInputs(mg);
+  if (inputs.includes(base)) return;
+  if (inputs.every((i) => ancestors(graph, i).has(base))) return;
+  report(diag("QLX4004", c.args.get("base")?.span ?? mg.span, { name: mg.name, base }));
+}
+
+export function checkMergeUsed(mg: MergeModel, { model, graph, report }: CheckInput): void {
+  const usedByStage = [...graph.startOf.values()].includes(mg.name);
+  const usedByMerge = model.schedule.some(
+    (n) => n.kind === "merge" && mergeInputs(n).includes(mg.name),
+  );
+  const evaluated = refNames(model.evaluate?.fields.get("after")).includes(mg.name);
+  const last = graph.order[graph.order.length - 1] === mg.name;
+  if (!usedByStage && !usedByMerge && !evaluated && !last)
+    report(diag("QLX4010", mg.span, { name: mg.name }));
+}

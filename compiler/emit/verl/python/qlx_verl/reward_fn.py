@@ -1,0 +1,95 @@
+"""The hybrid reward verl calls: `custom_reward_function.path` points at this file.
+
+verl execs this file as module `custom_module` (reward.py L37-41), so it imports the plugin by its
+absolute name; the bundle's launch scripts put the bundle directory on PYTHONPATH. Each task's
+reward expression comes from config.json (IR `Reward`): a rule, `judge`, or `max`/`fallback` of
+rewards. `max(contains, judge)` asks the judge only when the rule scores below 1 (a judge cannot
+raise a perfect score), and `fallback(a, b)` uses b only when a fails. A judge failure is
+reported in the result dict (`judge_failed`) rather than scored as a silent 0.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, Optional
+
+from qlx_verl import rewards, settings
+from qlx_verl.judge import JudgeClient, JudgeFailure
+
+_judge: Optional[JudgeClient] = None
+
+
+def _judge_client() -> JudgeClient:
+    global _judge
+    if _judge is None:
+        cfg = settings.load().get("judge")
+        if cfg is None:
+            raise RuntimeError("qlx_verl: a task reward uses judge but the experiment declares no judge")
+        endpoint = os.environ.get(cfg["endpoint_env"], "") if cfg.get("endpoint_env") else cfg.get("endpoint", "")
+        if not endpoint:
+            raise RuntimeError(f"qlx_verl: the judge endpoint is empty; set ${cfg.get('endpoint_env')}")
+        api_key = os.environ.get(cfg["api_key_env"]) if cfg.get("api_key_env") else cfg.get("api_key")
+        _judge = JudgeClient(
+            endpoint=endpoint,
+            model=cfg["model"],
+            prompt=cfg["prompt"],
+            api_key=api_key,
+            timeout_s=cfg["timeout_s"],
+            retries=cfg["retries"],
+            cache_dir=os.environ.get("QLX_JUDGE_CACHE", os.path.join(os.getcwd(), ".qlx-judge-cache")),
+            seed=settings.load()["seed"],
+        )
+    return _judge
+
+
+class _Outcome:
+    def __init__(self) -> None:
+        self.judged = False
+        self.failure: Optional[JudgeFailure] = None
+
+
+def evaluate(expr: Dict[str, Any], response: str, golds, info: Dict[str, Any], outcome: _Outcome) -> Optional[float]:
+    """Score of one reward expression; None when it could not be computed (judge failure)."""
+    op = expr["op"]
+    if op in rewards.RULES:
+        return rewards.RULES[op](response, golds, info)
+    if op == "numeric_match":
+        return rewards.numeric_match(expr["rel_tol"], expr["abs_tol"])(response, golds, info)
+    if op == "judge":
+        outcome.judged = True
+        verdict = _judge_client().judge(str(info.get("question", "")), rewards.extract_answer(response), golds[0])
+        if isinstance(verdict, JudgeFailure):
+            outcome.failure = verdict
+            return None
+        return 1.0 if verdict else 0.0
+    if op == "max":
+        best: Optional[float] = None
+        for sub in expr["of"]:
+            if best is not None and best >= 1.0:
+                break
+            score = evaluate(sub, response, golds, info, outcome)
+            if score is not None:
+                best = score if best is None else max(best, score)
+        return best
+    if op == "fallback":
+        for sub in expr["of"]:
+            score = evaluate(sub, response, golds, info, outcome)
+            if score is not None:
+                return score
+        return None
+    raise ValueError(f"qlx_verl: unknown reward op {op!r}")
+
+
+def compute_score(data_source, solution_str, ground_truth, extra_info=None, **_reward_kwargs) -> Dict[str, Any]:
+    tasks = settings.load()["tasks"]
+    if data_source not in tasks:
+        raise KeyError(f"qlx_verl: data_source {data_source!r} is not a task of this experiment ({', '.join(tasks)})")
+    info = dict(extra_info or {})
+    golds = rewards.gold_answers(ground_truth, info)
+    outcome = _Outcome()
+    score = evaluate(tasks[data_source]["reward"], solution_str, golds, info, outcome)
+    return {
+        "score": 0.0 if score is None else float(score),
+        "judged": 1.0 if outcome.judged else 0.0,
+        "judge_failed": 1.0 if outcome.failure is not None else 0.0,
+    }
