@@ -196,11 +196,41 @@ def generate(w, cfg, prompts, max_new, stop, temperature, top_p, greedy, pad, ge
     return out
 
 
+class _Exported(torch.nn.Module):
+    """The reference forward as a module whose parameter paths are the spec weight names."""
+
+    def __init__(self, w, cfg):
+        super().__init__()
+        self.cfg = cfg
+        for name, value in w.items():
+            owner = self
+            *parents, leaf = name.split(".")
+            for part in parents:
+                if not hasattr(owner, part):
+                    owner.add_module(part, torch.nn.Module())
+                owner = getattr(owner, part)
+            owner.register_parameter(leaf, torch.nn.Parameter(value))
+
+    def forward(self, tokens):
+        T = tokens.shape[1]
+        valid = torch.ones(1, T, dtype=torch.bool)
+        logits, _ = forward(dict(self.named_parameters()), self.cfg, tokens, torch.arange(T)[None], valid)
+        return logits
+
+
+def export_onnx(w, cfg, path):
+    """torch.onnx.export of the reference forward, its weights as initializers named by spec."""
+    torch.onnx.export(_Exported(w, cfg), torch.zeros(1, 4, dtype=torch.long), path, do_constant_folding=False)
+
+
 def main():
     req = json.load(open(sys.argv[1]))
     cfg = req["config"]
     w = read_safetensors(req["weights"])
-    if req["mode"] == "forward":
+    if req["mode"] == "export-onnx":
+        export_onnx(w, cfg, req["output"])
+        print(json.dumps({"written": req["output"]}))
+    elif req["mode"] == "forward":
         result = []
         for seq in req["sequences"]:
             t = torch.tensor([seq], dtype=torch.long)
