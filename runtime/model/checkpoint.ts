@@ -135,7 +135,9 @@ export function loadCheckpoint(file: string): PolicyCheckpoint {
     try {
       config = modelConfig(JSON.parse(meta["config"] ?? "null"));
     } catch (e) {
-      throw new Error(`${file}: checkpoint config is invalid (${(e as Error).message})`);
+      throw new Error(`${file}: checkpoint config is invalid (${(e as Error).message})`, {
+        cause: e,
+      });
     }
     const shapes = weightShapes(config);
     const read = (name: string, shape: readonly number[]) => readChecked(reader, name, shape, true);
