@@ -52,8 +52,92 @@ export const DIAGNOSTICS = {
     message: (p) => `expected ${p.expected}, found ${p.found}`,
     explanation:
       "The parser expected a different token here. Parsing resumes at the next item or closing brace, so the rest of the file is still checked.",
+    example: "experiment x { model policy { init = f(1 2) } }",
+  }),
+  QLX1004: def<{ head: string; line: number }>({
+    severity: "error",
+    title: "unclosed block",
+    message: (p) => `the block '${p.head}' opened on line ${p.line} is never closed`,
+    help: () => "add the missing '}'; the file ended while this block was still open",
+    explanation:
+      "Every '{' needs a matching '}'. The parser reached the end of the file with this block (and any blocks around it) still open; the missing brace may be earlier than the end of the file, where the indentation first goes wrong.",
+    example: "experiment x {\n  seed = 7\n",
+  }),
+  QLX1005: def<{ text: string }>({
+    severity: "error",
+    title: "malformed number",
+    message: (p) => `malformed number '${p.text}'`,
+    help: () =>
+      "numbers are written 7, 0.95 or 2e-6; token counts take a K (×1024) or M (×1048576) suffix: 20K, 1.5M",
+    explanation:
+      "Digits ran into letters or dots that do not form a number or a token count. Only the suffixes K and M are allowed, and an exponent needs digits after the 'e'.",
+    example: "experiment x { schedule { stage s1 { input = 20Q } } }",
+  }),
+  QLX1006: def({
+    severity: "error",
+    title: "unterminated block comment",
+    message: () => "unterminated block comment",
+    help: () => "close the comment with */",
+    explanation:
+      "A block comment that starts with /* must end with */; without it the rest of the file is part of the comment.",
+    example: "experiment x { /* seed = 7 }",
+  }),
+  QLX1007: def<{ text: string }>({
+    severity: "error",
+    title: "unknown escape sequence",
+    message: (p) => `unknown escape sequence '${p.text}' in a string`,
+    help: () => 'the escapes are \\" \\\\ \\n and \\t; write \\\\ for a backslash',
+    explanation:
+      'Inside a string a backslash starts an escape. Only \\" (quote), \\\\ (backslash), \\n (newline) and \\t (tab) are defined, so a Windows path or a regular expression must double its backslashes.',
+    example: 'experiment x { tasks { t { data = "data\\mc.jsonl" } } }',
+  }),
+  QLX1008: def({
+    severity: "error",
+    title: "extra comma",
+    message: () => "extra comma",
+    help: () => "remove it; a comma separates two items or arguments, never nothing",
+    explanation:
+      "Commas between the items of a block are optional and a trailing comma in a call or list is allowed, but a comma with nothing before it (a leading or doubled comma) separates nothing and usually means a value was deleted.",
+    example: "experiment x { rollout { group = 8,, temperature = 0.7 } }",
+  }),
+  QLX1009: def<{ name: string }>({
+    severity: "error",
+    title: "missing '='",
+    message: (p) => `expected '=' after '${p.name}'`,
+    help: (p) => `write '${p.name} = <value>'`,
+    explanation:
+      "A field is set with 'name = value' (or scaled with 'name *= factor'). A name followed directly by a value is missing its '='.",
     example: "experiment x { seed 7 }",
   }),
+  QLX1010: def<{ what: string }>({
+    severity: "error",
+    title: "not allowed at the top level",
+    message: (p) => `${p.what} cannot appear at the top level of a file`,
+    help: () => "move it inside an experiment or ablation block",
+    explanation:
+      "A file holds 'use' imports and named blocks (experiment, ablation, …). Fields, rows and grids belong inside a block.",
+    example: "seed = 7\nexperiment x { }",
+  }),
+  QLX1011: def({
+    severity: "error",
+    title: "unmatched '}'",
+    message: () => "unmatched '}'",
+    help: () => "remove it, or look above for a block that was closed too early",
+    explanation:
+      "This closing brace has no open block to close. Usually a block above it was closed one brace too early, so the items between were read at the wrong level.",
+    example: "experiment x { seed = 7 } }",
+  }),
+  QLX1012: def<{ text: string; value: number }>({
+    severity: "error",
+    title: "fractional token count",
+    message: (p) => `token count '${p.text}' is ${p.value} tokens, not a whole number`,
+    help: () => "choose a value that is a whole number of tokens, e.g. 1.5K = 1536",
+    explanation:
+      "K means ×1024 and M means ×1048576; a decimal token count must still come to a whole number of tokens.",
+    example: "experiment x { model policy { context = 1.3K } }",
+  }),
+  // ── QLX2xxx-QLX5xxx: names, types, stages, RL rules (language/diagnostics/semantic.ts) ──
+  ...SEMANTIC_DIAGNOSTICS,
   // ── QLX7xxx: verl backend (`qlx compile --target verl`) ────────────────────────────────
   QLX7001: def<{ key: string; version: string; suggestion?: string; openParent?: string }>({
     severity: "error",
@@ -210,8 +294,6 @@ export const DIAGNOSTICS = {
       "verl splits each rank's rows into mini-batches with DataProto.split, so a remainder becomes a smaller final mini-batch with a noisier gradient.",
     example: "experiment x { batch = 48, loss = policy_gradient(mini_batch = 32) }",
   }),
-  // ── QLX2xxx-QLX5xxx: names, types, stages, RL rules (language/diagnostics/semantic.ts) ──
-  ...SEMANTIC_DIAGNOSTICS,
 } as const satisfies Record<string, DiagnosticDef<any>>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;
