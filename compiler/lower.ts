@@ -55,14 +55,6 @@ function secret(
   return null;
 }
 
-/** Equal shares of `batch` over `tasks`, the remainder going to the first tasks in order. */
-export function balancedShares(batch: number, tasks: number): number[] {
-  return Array.from(
-    { length: tasks },
-    (_, i) => Math.floor(batch / tasks) + (i < batch % tasks ? 1 : 0),
-  );
-}
-
 export function lowerExperiment(m: ExperimentModel, opts: LowerOptions): ExperimentIr {
   const root = m.root.fields;
   const graph = scheduleGraph(m);
@@ -216,7 +208,7 @@ function lowerStage(
   const advantage = need(call(root.get("advantage")), "advantage");
   const loss = need(call(root.get("loss")), "loss");
   const clip = need(call(root.get("clip")), "clip");
-  const control = call(root.get("control"));
+  const control = need(call(root.get("control")), "control");
   const optimizer = need(call(root.get("optimizer")), "optimizer");
   const retro = call(f.get("retrospective"));
   const agent = call(f.get("agent"));
@@ -256,7 +248,8 @@ function lowerStage(
       op: sampler.fn as "uniform",
       batch,
       over,
-      per_task: over.length === 0 ? [] : balancedShares(batch, over.length),
+      share: over.length === 0 ? 0 : Math.floor(batch / over.length),
+      remainder: over.length === 0 ? 0 : batch % over.length,
       pass_rate:
         sampler.fn === "pass_rate_binned"
           ? {
@@ -336,9 +329,9 @@ function lowerStage(
       kind: "control",
       out: "Mask<[B*G]>",
       inputs: [id("rollout"), id("advantage")],
-      op: (control?.fn ?? "none") as "aepo",
-      low: nullableNum(control?.args.get("low")),
-      high: nullableNum(control?.args.get("high")),
+      op: control.fn as "aepo",
+      low: nullableNum(control.args.get("low")),
+      high: nullableNum(control.args.get("high")),
     },
     {
       id: id("loss"),

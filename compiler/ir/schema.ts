@@ -129,8 +129,10 @@ export const SamplerNode = node("sampler", "Prompts[B]", {
   batch: Positive,
   /** Tasks balanced over, in order; empty for uniform. */
   over: z.array(Name),
-  /** Prompts of each task in every batch (remainder to the first tasks); empty for uniform. */
-  per_task: z.array(Count),
+  /** ⌊batch / tasks⌋ prompts of each task per batch; 0 for uniform. */
+  share: Count,
+  /** batch mod tasks extra prompts per batch, one each to tasks chosen by rotation (§4.2). */
+  remainder: Count,
   pass_rate: z.object({ k: Positive, bins: Positive, per_bin: Count }).nullable(),
 });
 

@@ -286,7 +286,8 @@ const experimentFields: FieldSpec[] = [
     default: "none",
     cite: { paper: "Eq. 9" },
   }),
-  f("control", { kind: "fn", category: "control" }, "Entropy controller (AEPO); absent: none.", {
+  f("control", { kind: "fn", category: "control" }, "Entropy controller (AEPO).", {
+    default: "none",
     cite: { paper: "Eq. 11" },
   }),
   f("optimizer", { kind: "fn", category: "optimizer" }, "Optimizer.", { required: true }),

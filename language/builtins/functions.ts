@@ -228,6 +228,12 @@ export const FUNCTIONS: readonly FnSpec[] = [
     doc: "The behaviour of the authors' released code fragment, for comparison in ablations: it filters only while low < H < high (strictly), keeps only responses with positive advantage and positive reward, and has no hysteresis.",
     cite: { design: "Semantics: AEPO" },
   },
+  {
+    name: "none",
+    category: "control",
+    params: [],
+    doc: "No entropy control: negative-advantage responses always keep their gradient.",
+  },
   // ── optimizer ───────────────────────────────────────────────────────────────────────────
   {
     name: "adamw",
