@@ -33,8 +33,8 @@ function metricsClose(got: Record<string, number>, want: Record<string, number>,
   for (const k of Object.keys(want)) closeTo(got[k]!, want[k]!, `${what} ${k}`);
 }
 
-export function runPythonParity(vectorsFile: string, device: "cpu" | "cuda" = "cpu"): Py {
-  const r = spawnSync("/usr/bin/python3", [parityScript, vectorsFile, device], {
+function runPythonParity(vectorsFile: string): Py {
+  const r = spawnSync("/usr/bin/python3", [parityScript, vectorsFile, "cpu"], {
     encoding: "utf8",
     maxBuffer: 64 << 20,
   });
@@ -50,7 +50,13 @@ beforeAll(() => {
   const text = JSON.stringify(generated) + "\n";
   if (process.env["QLX_UPDATE_GOLDEN"] === "1") writeFileSync(vectorsPath, text);
   vectors = JSON.parse(readFileSync(vectorsPath, "utf8"));
-  py = runPythonParity(vectorsPath);
+  // QLX_VERL_PARITY_RESULT: compare results parity.py produced elsewhere (e.g. on CUDA tensors on
+  // a GPU machine: `python3 test/verl/parity.py test/fixtures/vectors/rl-parity.json cuda`).
+  const precomputed = process.env["QLX_VERL_PARITY_RESULT"];
+  py =
+    precomputed === undefined
+      ? runPythonParity(vectorsPath)
+      : JSON.parse(readFileSync(precomputed, "utf8"));
 });
 
 describe("shared RL vectors", () => {

@@ -101,10 +101,12 @@ export const VERL_CONFIG_KEYS = {
 export const VERL_RUNTIME_NAMES = {
   /** The batch entropy metric of the old-log-prob pass (`actor/entropy` from v0.4.1 on). */
   entropyMetric: { "0.4.0": "actor/entropy_loss" },
-  /** Module whose globals `fit()` reads: the advantage step and the tracking logger. */
+  /** Module whose global `compute_advantage` `fit()` calls (ray_trainer.py L1134). */
   trainerModule: { "0.4.0": "verl.trainer.ppo.ray_trainer" },
   trainerClass: { "0.4.0": "RayPPOTrainer" },
   advantageFunction: { "0.4.0": "compute_advantage" },
+  /** `fit()` imports the metrics logger from here when it starts (ray_trainer.py L954). */
+  trackingModule: { "0.4.0": "verl.utils.tracking" },
   trackingClass: { "0.4.0": "Tracking" },
   mainModule: { "0.4.0": "verl.trainer.main_ppo" },
   datasetFactory: { "0.4.0": "create_rl_dataset" },

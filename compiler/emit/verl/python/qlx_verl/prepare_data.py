@@ -1,0 +1,126 @@
+"""Task records (JSONL, runtime/data/schema.ts) -> parquet in verl's RLHF dataset layout.
+
+    python3 -m qlx_verl.prepare_data --project DIR --tokenizer MODEL --out data
+
+One row per record (examples/data_preprocess/gsm8k.py is verl's canonical producer):
+    data_source   the qlx task name (reward dispatch, task-balanced sampling, Eq. 7's task)
+    prompt        [{"role": "user", "content": <prompt>}], rendered as runtime/tasks/prompt.ts
+                  does in its natural layout (documents "title\\ntext\\n\\n", a conversation as
+                  "User: ...\\n\\n", then the question, then "A) option" lines)
+    ability       the record's task kind
+    reward_model  {"style": "rule", "ground_truth": answer}
+    extra_info    {"index", "id", "question", "aliases", "choices", "value", "unit", "prefix",
+                   "input_tokens", "output_tokens"} -- what the rewards and retrospective read
+Token counts use the policy's own tokenizer with its chat template (transformers, installed with
+verl), so they are the counts verl's `data.max_prompt_length` is compared with. Prompts longer than
+a stage's input limit are cut in the middle by verl itself (`data.truncation=middle`, keeping the
+head and the tail as the paper's evaluation does). Per stage, `train.parquet` holds that stage's
+tasks; `val.parquet` is a held-out slice chosen by a hash of the record id (deterministic).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+from typing import Any, Dict, List, Optional, Sequence
+
+from . import settings
+
+EXTRA_FIELDS = ("question", "aliases", "choices", "value", "unit", "prefix")
+
+
+def render_prompt(record: Dict[str, Any]) -> str:
+    if record["task"] == "dialogue_memory":
+        tags = {"system": "System", "user": "User", "assistant": "Assistant"}
+        context = "".join(f"{tags[m['role']]}: {m['content']}\n\n" for m in record["conversation"])
+    else:
+        context = "".join(f"{d['text']}\n\n" if d["title"] == "" else f"{d['title']}\n{d['text']}\n\n" for d in record["documents"])
+    if record["task"] != "multiple_choice":
+        return context + record["question"]
+    return context + record["question"] + "".join(f"\n{chr(65 + i)}) {c}" for i, c in enumerate(record["choices"]))
+
+
+def stable_index(task: str, record_id: str) -> int:
+    """A dataset-wide integer id (verl carries extra_info["index"] through the batch)."""
+    return int.from_bytes(hashlib.sha256(f"{task}\0{record_id}".encode()).digest()[:7], "big")
+
+
+def is_validation(record_id: str, fraction: float) -> bool:
+    h = int.from_bytes(hashlib.sha256(f"val\0{record_id}".encode()).digest()[:8], "big")
+    return h / 2**64 < fraction
+
+
+def to_row(task: str, record: Dict[str, Any], count_tokens) -> Dict[str, Any]:
+    prompt = [{"role": "user", "content": render_prompt(record)}]
+    extra = {k: record.get(k) for k in EXTRA_FIELDS}
+    extra["index"] = stable_index(task, record["id"])
+    extra["id"] = record["id"]
+    if count_tokens is not None:
+        extra["input_tokens"], extra["output_tokens"] = count_tokens(prompt, record["answer"])
+    return {
+        "data_source": task,
+        "prompt": prompt,
+        "ability": record["task"],
+        "reward_model": {"style": "rule", "ground_truth": record["answer"]},
+        "extra_info": extra,
+    }
+
+
+def read_jsonl(path: str) -> List[Dict[str, Any]]:
+    out = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    out.append(json.loads(line))
+                except json.JSONDecodeError as e:
+                    raise ValueError(f"{path}:{n}: {e}") from e
+    return out
+
+
+def tokenizer_counter(tokenizer_path: str):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tokenizer_path, trust_remote_code=False)
+
+    def count(prompt, answer: str):
+        text = tok.apply_chat_template(prompt, add_generation_prompt=True, tokenize=False)
+        return len(tok(text, add_special_tokens=False)["input_ids"]), len(tok(answer, add_special_tokens=False)["input_ids"])
+
+    return count
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    p = argparse.ArgumentParser(description="Write each stage's train/val parquet from the experiment's task files.")
+    p.add_argument("--project", required=True, help="the qlx project directory (task data paths are relative to it)")
+    p.add_argument("--tokenizer", required=True, help="HF model id or path whose tokenizer counts tokens")
+    p.add_argument("--out", required=True)
+    p.add_argument("--val-fraction", type=float, default=0.02)
+    a = p.parse_args(argv)
+
+    import pandas as pd
+
+    cfg = settings.load()
+    count = tokenizer_counter(a.tokenizer)
+    rows: Dict[str, List[Dict[str, Any]]] = {}
+    val: Dict[str, List[Dict[str, Any]]] = {}
+    for task, spec in cfg["tasks"].items():
+        records = read_jsonl(os.path.join(a.project, spec["data"]))
+        built = [(r["id"], to_row(task, r, count)) for r in records]
+        val[task] = [row for rid, row in built if is_validation(rid, a.val_fraction)]
+        rows[task] = [row for rid, row in built if not is_validation(rid, a.val_fraction)]
+        print(f"prepare_data: task {task}: {len(rows[task])} train, {len(val[task])} val rows from {spec['data']}")
+    for name, stage in cfg["stages"].items():
+        tasks = next(n for n in stage["nodes"] if n["kind"] == "dataset")["tasks"]
+        folder = os.path.join(a.out, name)
+        os.makedirs(folder, exist_ok=True)
+        for split, source in (("train", rows), ("val", val)):
+            frame = pd.DataFrame([row for t in tasks for row in source[t]])
+            frame.to_parquet(os.path.join(folder, f"{split}.parquet"), index=False)
+        print(f"prepare_data: stage {name}: tasks {', '.join(tasks)} -> {folder}")
+
+
+if __name__ == "__main__":
+    main()
