@@ -34,8 +34,10 @@ export interface JudgeClientOptions {
   /** API base URL, or the full chat-completions URL. */
   readonly endpoint: string;
   readonly model: string;
-  /** Name of the environment variable holding the bearer token; none → no Authorization. */
+  /** Name of the environment variable holding the bearer token (the way recipes give it). */
   readonly apiKeyEnv?: string;
+  /** The bearer token itself, when the recipe wrote a literal; neither → no Authorization. */
+  readonly apiKey?: string;
   /** Environment to read `apiKeyEnv` from; defaults to process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Prompt template with {question}, {predicted}, {gold}; defaults to EQUIVALENCE_PROMPT. */
@@ -159,6 +161,8 @@ export class JudgeClient implements EquivalenceJudge {
         );
       }
       this.headers.authorization = `Bearer ${key}`;
+    } else if (options.apiKey !== undefined) {
+      this.headers.authorization = `Bearer ${options.apiKey}`;
     }
     const concurrency = options.concurrency ?? 4;
     if (!Number.isInteger(concurrency) || concurrency < 1) {

@@ -16,6 +16,7 @@
 // components reached, for logs only: metrics count it as failed, never as that score.
 
 import { z } from "zod";
+import type { Reward as IrReward } from "../../compiler/ir/schema.ts";
 import type { TaskRecord } from "../data/schema.ts";
 import type { EquivalenceJudge, JudgeFailure } from "../judge/types.ts";
 import { extractAnswer } from "./extract.ts";
@@ -188,3 +189,16 @@ export const HYBRID_REWARD: RewardSpec = {
   name: "fallback",
   of: [{ name: "contains" }, { name: "judge" }],
 };
+
+/** The IR's reward expression (compiler/ir/schema.ts `Reward`, snake_case) as a RewardSpec. */
+export function rewardSpecFromIr(reward: IrReward): RewardSpec {
+  switch (reward.op) {
+    case "numeric_match":
+      return { name: "numeric_match", relTol: reward.rel_tol, absTol: reward.abs_tol };
+    case "max":
+    case "fallback":
+      return { name: reward.op, of: reward.of.map(rewardSpecFromIr) };
+    default:
+      return { name: reward.op };
+  }
+}

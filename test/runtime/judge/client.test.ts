@@ -124,6 +124,8 @@ describe("judge client", () => {
     expect(seen[0]!.body.model).toBe("judge-model");
     expect(seen[0]!.body.messages[0]!.content).toBe(renderPrompt(EQUIVALENCE_PROMPT, query));
     expect(() => client({ apiKeyEnv: "QLX_UNSET_KEY", env: {} })).toThrow(/QLX_UNSET_KEY/);
+    await client({ apiKey: "literal-key" }).judge({ ...query, predicted: "P" });
+    expect(seen[1]!.auth).toBe("Bearer literal-key");
     expect(chatCompletionsUrl("https://h/v1/chat/completions/")).toBe(
       "https://h/v1/chat/completions",
     );

@@ -10,6 +10,7 @@ import {
   buildReward,
   HYBRID_REWARD,
   REWARD_NAMES,
+  rewardSpecFromIr,
   rewardSpecSchema,
   type RewardOutcome,
 } from "../../../runtime/rewards/registry.ts";
@@ -128,6 +129,24 @@ describe("reward registry", () => {
     expect(await numeric.score("Answer: 3.05", { ...record, answer: "3" })).toMatchObject({
       ok: true,
       score: 1,
+    });
+  });
+});
+
+describe("rewards from the IR", () => {
+  it("maps the IR's snake_case reward expressions to specs", () => {
+    expect(
+      rewardSpecFromIr({
+        op: "max",
+        of: [
+          { op: "cem" },
+          { op: "numeric_match", rel_tol: 1e-4, abs_tol: 0 },
+          { op: "fallback", of: [{ op: "contains" }, { op: "judge" }] },
+        ],
+      }),
+    ).toEqual({
+      name: "max",
+      of: [{ name: "cem" }, { name: "numeric_match", relTol: 1e-4, absTol: 0 }, HYBRID_REWARD],
     });
   });
 });
