@@ -12,10 +12,16 @@ export const styleSchema = z.enum(["tiny", "natural"]);
 /** tiny: compact `K:37 ` syntax for a from-scratch model at 32-128 tokens; natural: prose. */
 export type TaskStyle = z.infer<typeof styleSchema>;
 
-/** An inclusive integer range `min..max`; each sample draws its count uniformly from it. */
-export const countRangeSchema = z
-  .strictObject({ min: z.int().nonnegative(), max: z.int().nonnegative() })
-  .refine((r) => r.min <= r.max, { message: "min must not exceed max" });
+/**
+ * An inclusive integer range `min..max`; each sample draws its count uniformly from it. A
+ * plain integer n means n..n (so a recipe can say `hops = 2`).
+ */
+export const countRangeSchema = z.preprocess(
+  (value) => (typeof value === "number" ? { min: value, max: value } : value),
+  z
+    .strictObject({ min: z.int().nonnegative(), max: z.int().nonnegative() })
+    .refine((r) => r.min <= r.max, { message: "min must not exceed max" }),
+);
 export type CountRange = z.infer<typeof countRangeSchema>;
 
 /**

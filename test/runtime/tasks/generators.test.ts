@@ -187,10 +187,10 @@ describe("difficulty knobs", () => {
     expect(renderPrompt(first!)).toMatch(/^[A-Z]:\d\d /);
   });
 
-  it("hops and fact counts follow their ranges", async () => {
+  it("hops and fact counts follow their ranges (a plain number n means n..n)", async () => {
     const records = await generateDataset(
       "multihop",
-      { style: "natural", inputTokens: 3000, hops: { min: 4, max: 4 }, facts: { min: 9, max: 9 } },
+      { style: "natural", inputTokens: 3000, hops: 4, facts: 9 },
       4,
       6,
     );
