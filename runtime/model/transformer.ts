@@ -4,17 +4,38 @@
 // twin in test/reference/model.py computes the same function.
 
 import { Rng } from "../rng.ts";
-import type { Graph, Shape, Tensor } from "../tensor/ir.ts";
-import { add, concat, gather, matmul, reshape, transpose } from "../tensor/ops.ts";
+import { Graph } from "../tensor/ir.ts";
+import type { Shape, Tensor } from "../tensor/ir.ts";
+import {
+  add,
+  concat,
+  gather,
+  matmul,
+  mul,
+  neg,
+  reshape,
+  stopGradient,
+  sum,
+  transpose,
+} from "../tensor/ops.ts";
 import {
   applyRope,
   attention,
   causalBias,
   keyPaddingBias,
+  policyLoss,
   rmsNorm,
   ropeTables,
   swiglu,
+  tokenLogProbs,
 } from "../tensor/nn.ts";
+import type { KlEstimator } from "../tensor/nn.ts";
+import { gradients } from "../tensor/autodiff.ts";
+import { adamw, clipByGlobalNorm, declareAdamWScalars } from "../tensor/optim.ts";
+import { GraphCache } from "../tensor/session.ts";
+import type { CompileOptions } from "../tensor/session.ts";
+import { momentNames, nextName } from "../tensor/train.ts";
+import type { TrainGraph } from "../tensor/train.ts";
 import { headDim } from "./config.ts";
 import type { ModelConfig } from "./config.ts";
 
@@ -183,4 +204,165 @@ export function forward(
     x = add(h, swiglu(rmsNorm(h, lw.ffnNorm, config.normEps), lw.w1, lw.w3, lw.w2));
   });
   return { logits: matmul(rmsNorm(x, w.norm, config.normEps), w.output), present };
+}
+
+export interface TrainStepOptions {
+  readonly batch: number;
+  readonly seq: number;
+  /**
+   * "input": PPO/DAPO with the rollout policy's log-probs fed as `oldLogp`.
+   * "self": oldLogp = stop-gradient(logp), so ratio = 1 and, with advantages = 1, the loss
+   * is Σ weights·(−logp): the supervised warm-up (cross-entropy) through the same graph.
+   */
+  readonly oldLogp: "input" | "self";
+  /** Adds input `refLogp` and the KL penalty with this estimator. */
+  readonly klEstimator?: KlEstimator;
+  /** Adds input `keyMask` [B, T] (1 = real token) for left-padded batches. */
+  readonly keyMask?: boolean;
+}
+
+export interface LossHyper {
+  readonly clipLow?: number;
+  readonly clipHigh?: number;
+  /** Dual-clip constant c; 0 turns it off. */
+  readonly dualClip?: number;
+  readonly klCoef?: number;
+  readonly entropyCoef?: number;
+}
+
+/** Feeds for the loss's rank-0 inputs (defaults: ε_low = ε_high = 0.2, everything else 0). */
+export function lossScalars(h: LossHyper = {}): Record<string, number> {
+  return {
+    "loss.clipLow": h.clipLow ?? 0.2,
+    "loss.clipHigh": h.clipHigh ?? 0.2,
+    "loss.dualClip": h.dualClip ?? 0,
+    "loss.klCoef": h.klCoef ?? 0,
+    "loss.entropyCoef": h.entropyCoef ?? 0,
+  };
+}
+
+interface LossGraph {
+  readonly graph: Graph;
+  readonly weights: ModelWeights;
+  readonly loss: Tensor;
+  /** −Σ weights·logp: the cross-entropy, reported in both modes (in "self" mode `loss`
+   * equals −Σ weights·advantages, its gradient being cross-entropy's). */
+  readonly nll: Tensor;
+  readonly logp: Tensor;
+  readonly entropy: Tensor;
+}
+
+/** Forward and token-level policy loss (nn.policyLoss) over declared weights and batch inputs. */
+function lossGraph(config: ModelConfig, options: TrainStepOptions): LossGraph {
+  const g = new Graph();
+  const { batch: b, seq: t } = options;
+  const w = declareWeights(g, config);
+  const int = (name: string) => g.input(name, "int64", [b, t]);
+  const float = (name: string) => g.input(name, "float32", [b, t]);
+  const scalar = (name: string) => g.input(`loss.${name}`, "float32", []);
+  const tokens = int("tokens");
+  const positions = int("positions");
+  const targets = int("targets");
+  const keyMask = options.keyMask ? int("keyMask") : undefined;
+  const { logits } = forward(w, config, tokens, positions, keyMask ? { keyMask } : {});
+  const { logp, entropy } = tokenLogProbs(logits, targets);
+  const weights = float("weights");
+  const { loss } = policyLoss({
+    logp,
+    entropy,
+    weights,
+    advantages: float("advantages"),
+    oldLogp: options.oldLogp === "input" ? float("oldLogp") : stopGradient(logp),
+    ...(options.klEstimator ? { klEstimator: options.klEstimator, refLogp: float("refLogp") } : {}),
+    clipLow: scalar("clipLow"),
+    clipHigh: scalar("clipHigh"),
+    dualClip: scalar("dualClip"),
+    klCoef: scalar("klCoef"),
+    entropyCoef: scalar("entropyCoef"),
+  });
+  const nll = neg(sum(mul(weights, logp)));
+  return { graph: g, weights: w, loss, nll, logp, entropy };
+}
+
+/**
+ * Forward + backward without the update: outputs loss, nll, logp, entropy [B,T], `grad.X`
+ * for every weight X (same inputs as the training step, minus moments and optimizer scalars).
+ */
+export function buildGradients(
+  config: ModelConfig,
+  options: TrainStepOptions,
+): Record<string, Tensor> {
+  const { weights, loss, nll, logp, entropy } = lossGraph(config, options);
+  const names = [...weights.byName.keys()];
+  const grads = gradients(
+    loss,
+    names.map((n) => weights.byName.get(n)!),
+  );
+  const outputs: Record<string, Tensor> = { loss, nll, logp, entropy };
+  names.forEach((n, i) => (outputs[`grad.${n}`] = grads[i]!));
+  return outputs;
+}
+
+/**
+ * One training step as one graph: forward, token-level policy loss, backward, global
+ * grad-norm clipping and AdamW. Batch inputs: tokens, positions, targets [B,T] int64;
+ * weights, advantages [B,T] float32 (+ oldLogp, refLogp, keyMask per options); loss scalars
+ * (`lossScalars`) and optimizer scalars (fed by TrainState).
+ * Outputs: loss, nll, gradNorm, gradSumSquares [params], logp and entropy [B,T], `next.X`
+ * for every parameter and moment X. Weight decay applies to matrices only: decaying the
+ * RMSNorm gains would pull them towards 0, i.e. shrink every activation, not regularise.
+ */
+export function buildTrainStep(
+  config: ModelConfig,
+  options: TrainStepOptions,
+): { outputs: Record<string, Tensor>; params: string[] } {
+  const { graph: g, weights: w, loss, nll, logp, entropy } = lossGraph(config, options);
+  const names = [...w.byName.keys()];
+  const params = names.map((n) => w.byName.get(n)!);
+  const opt = declareAdamWScalars(g);
+  const clipped = clipByGlobalNorm(gradients(loss, params), opt.maxGradNorm);
+  const outputs: Record<string, Tensor> = {
+    loss,
+    gradNorm: clipped.norm,
+    gradSumSquares: clipped.sumSquares,
+    nll,
+    logp,
+    entropy,
+  };
+  names.forEach((name, i) => {
+    const slots = momentNames(name);
+    const param = params[i]!;
+    const next = adamw(
+      {
+        param,
+        grad: clipped.grads[i]!,
+        m: g.input(slots.m, "float32", param.shape),
+        v: g.input(slots.v, "float32", param.shape),
+        decay: !isNormWeight(name),
+      },
+      opt,
+    );
+    outputs[nextName(name)] = next.param;
+    outputs[nextName(slots.m)] = next.m;
+    outputs[nextName(slots.v)] = next.v;
+  });
+  return { outputs, params: names };
+}
+
+/** Builds (or reuses from `cache`) and compiles the training step; on WebGPU every `next.*`
+ * output stays on the device. */
+export async function compileTrainStep(
+  config: ModelConfig,
+  options: TrainStepOptions,
+  compileOptions: CompileOptions = {},
+  cache: GraphCache = new GraphCache(),
+): Promise<TrainGraph> {
+  const built = buildTrainStep(config, options);
+  const deviceOutputs =
+    compileOptions.device === "webgpu"
+      ? Object.keys(built.outputs).filter((n) => n.startsWith("next."))
+      : [];
+  const key = `train|${JSON.stringify(config)}|${JSON.stringify(options)}`;
+  const compiled = await cache.get(key, () => built.outputs, { ...compileOptions, deviceOutputs });
+  return { compiled, params: built.params };
 }

@@ -22,6 +22,8 @@
 //   WebGPU: compile with `deviceOutputs: [...]` so those outputs stay 'gpu-buffer' tensors;
 //   feed them back to the next run; read them with `download()` (an Identity session with
 //   CPU output; never `tensor.getData()` on a gpu-buffer tensor, it aborts node here).
+//   `TrainState` (train.ts) does both for a training-step graph whose outputs `next.X`
+//   replace resident inputs X (parameters `name`, AdamW moments `m.name`, `v.name`).
 //
 // Modules
 //   ir.ts       Graph, Tensor, DType, ShapeError
@@ -32,7 +34,10 @@
 //   verify.ts   verifyGraph(outputs) → GraphIssue[]
 //   onnx.ts     toOnnx(outputs) → ModelProto bytes + input/output signature
 //   session.ts  compile, CompiledGraph, GraphCache, download, webgpuUnavailable
-// The policy model itself is runtime/model/transformer.ts (weights, init, forward).
+//   optim.ts    declareAdamWScalars, clipByGlobalNorm, adamw: the optimizer step as graph ops
+//   train.ts    TrainState, TrainGraph, NonFiniteError: resident parameters and moments
+// The policy model itself is runtime/model/transformer.ts (weights, init, forward,
+// buildGradients, buildTrainStep/compileTrainStep, lossScalars).
 
 export { Graph, ShapeError, Tensor, isFloat, sizeOf } from "./ir.ts";
 export type { DType, FloatDType, Shape } from "./ir.ts";
@@ -52,3 +57,7 @@ export {
   webgpuUnavailable,
 } from "./session.ts";
 export type { CompileOptions, Device, Feed, HostArray } from "./session.ts";
+export { ADAMW_SCALARS, adamw, clipByGlobalNorm, declareAdamWScalars } from "./optim.ts";
+export type { AdamWScalars, AdamWSlot } from "./optim.ts";
+export { NonFiniteError, TrainState, momentNames, nextName } from "./train.ts";
+export type { AdamWHyper, StepResult, TrainGraph } from "./train.ts";

@@ -2,46 +2,14 @@ import { describe, expect, it } from "vitest";
 import { Graph } from "../../../runtime/tensor/ir.ts";
 import { compile } from "../../../runtime/tensor/session.ts";
 import { verifyGraph } from "../../../runtime/tensor/verify.ts";
-import { modelConfig } from "../../../runtime/model/config.ts";
 import {
   declareWeights,
   forward,
   initWeights,
   weightShapes,
 } from "../../../runtime/model/transformer.ts";
-import { Rng } from "../../../runtime/rng.ts";
 import { relativeError, runTorch } from "./torch.ts";
-import type { RefInput } from "./torch.ts";
-
-const config = modelConfig({ vocab: 40, dim: 32, layers: 2, heads: 4, context: 16 });
-const B = 2;
-const T = 7;
-
-function batch(seed: number) {
-  const rng = Rng.stream(seed, "test-batch");
-  const tokens = BigInt64Array.from({ length: B * T }, () => BigInt(rng.int(config.vocab)));
-  // Second sequence is left-padded by 2: its positions start at 0 after the padding.
-  const positions = BigInt64Array.from({ length: B * T }, (_, i) => {
-    const b = Math.floor(i / T);
-    const t = i % T;
-    return BigInt(b === 0 ? t : Math.max(0, t - 2));
-  });
-  const keyMask = BigInt64Array.from({ length: B * T }, (_, i) =>
-    Math.floor(i / T) === 1 && i % T < 2 ? 0n : 1n,
-  );
-  return { tokens, positions, keyMask };
-}
-
-/** Weights 10× the init scale with non-trivial norm gains: every part of the block then
- * moves the logits enough for a parity test to notice a mistake in it. */
-function testWeights() {
-  const weights = initWeights(config, 3);
-  const rng = Rng.stream(3, "test-gains");
-  for (const [name, w] of weights) {
-    for (let i = 0; i < w.length; i++) w[i] = name.endsWith("norm") ? 0.5 + rng.next() : w[i]! * 10;
-  }
-  return weights;
-}
+import { B, T, config, referenceInputs, testBatch, testWeights } from "./fixtures.ts";
 
 describe("transformer forward", () => {
   it("initialises deterministically per weight name with the spec's scales", () => {
@@ -66,16 +34,10 @@ describe("transformer forward", () => {
     expect(verifyGraph([logits])).toEqual([]);
     const model = await compile({ logits });
     const weights = testWeights();
-    const data = batch(1);
+    const { tokens: tok, positions: pos, keyMask: mask } = testBatch(1);
+    const data = { tokens: tok, positions: pos, keyMask: mask };
     const out = await model.run({ ...Object.fromEntries(weights), ...data });
-    const inputs: Record<string, RefInput> = {
-      tokens: { data: data.tokens, shape: [B, T] },
-      positions: { data: data.positions, shape: [B, T] },
-      keyMask: { data: data.keyMask, shape: [B, T] },
-    };
-    for (const [name, shape] of weightShapes(config))
-      inputs[name] = { data: weights.get(name)!, shape };
-    const ref = runTorch("model.py", inputs, {
+    const ref = runTorch("model.py", referenceInputs(weights, data), {
       mode: "forward",
       config,
       weights: weightShapes(config),
