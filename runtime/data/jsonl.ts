@@ -18,8 +18,10 @@ export async function* scanJsonl(path: string): AsyncGenerator<RowResult> {
   });
   const validator = new RowValidator();
   let line = 0;
-  for await (const text of lines) {
+  for await (let text of lines) {
     line++;
+    // A byte-order mark (editors on Windows add one) is not part of the first record.
+    if (line === 1 && text.startsWith("\uFEFF")) text = text.slice(1);
     if (text.trim() === "") continue;
     const location = { file: path, line };
     let value: unknown;

@@ -10,11 +10,15 @@
 
 /**
  * The part of a response after its reasoning: text after the last `</think>`, with the
- * whitespace the model puts after the tag removed. A response with no tag is returned as is.
+ * whitespace the model puts after the tag removed. A response with no tag is returned as is,
+ * except one that opened `<think>` and never closed it: generation stopped mid-reasoning, so
+ * there is no answer (the empty string), and an answer-like line inside the unfinished
+ * reasoning earns nothing.
  */
 export function finalText(response: string): string {
   const end = response.lastIndexOf("</think>");
-  return end < 0 ? response : response.slice(end + "</think>".length).trimStart();
+  if (end >= 0) return response.slice(end + "</think>".length).trimStart();
+  return response.includes("<think>") ? "" : response;
 }
 
 /** Content of the last `\boxed{…}` (or `\fbox{…}`), or undefined when there is none. */

@@ -5,7 +5,9 @@
 // SQuAD's ASCII `string.punctuation` and extend it to other scripts.
 
 const PUNCTUATION = /[\p{P}\p{S}]/gu;
-const ARTICLES = /\b(?:a|an|the)\b/g;
+// Word boundaries by Unicode letters and digits, as Python's `re` draws `\b` on str; a JS
+// `\b` without the u-flag semantics would treat "é" as a boundary.
+const ARTICLES = /(?<![\p{L}\p{N}_])(?:a|an|the)(?![\p{L}\p{N}_])/gu;
 const WHITESPACE = /\s+/gu;
 
 /** SQuAD-style normal form of an answer. */

@@ -134,7 +134,7 @@ describe("dataset readers", () => {
     });
     await writeFile(
       path,
-      `${good}\n\n${badField}\n{not json\n${JSON.stringify({ ...oneOfEach[4], id: "y" })}\n`,
+      `\uFEFF${good}\n\n${badField}\n{not json\n${JSON.stringify({ ...oneOfEach[4], id: "y" })}\n`,
     );
     const error = await errorOf(collect(path));
     expect(error.message).toBe(

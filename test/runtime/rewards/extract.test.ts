@@ -12,6 +12,8 @@ describe("answer extraction", () => {
   it("drops the reasoning before the last </think>", () => {
     expect(finalText("<think>maybe 3</think>\n\nIt is 4.")).toBe("It is 4.");
     expect(finalText("no tags here ")).toBe("no tags here ");
+    expect(finalText("<think>Answer: 4, I guess, but let me check")).toBe("");
+    expect(extractAnswer("<think>Answer: 4, I guess")).toBe("");
   });
 
   it("takes the last \\boxed{} with balanced braces", () => {
@@ -61,6 +63,8 @@ describe("normalisation", () => {
     expect(normalizeAnswer("  The Eiffel-Tower,  in PARIS! ")).toBe("eiffeltower in paris");
     expect(normalizeAnswer("ＡＢＣ")).toBe("abc");
     expect(answerTokens("An apple a day")).toEqual(["apple", "day"]);
+    // Python's \b on str is Unicode-aware: "théa" is one word, not "the" + "a".
+    expect(normalizeAnswer("théa the éa")).toBe("théa éa");
     expect(answerTokens("...")).toEqual([]);
   });
 });
