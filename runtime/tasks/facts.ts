@@ -12,7 +12,7 @@
 import type { Rng } from "../rng.ts";
 import type { Document } from "../data/schema.ts";
 import type { TaskStyle } from "./types.ts";
-import { ATTRIBUTES, distinctNames, nearMissName, pick } from "./vocab.ts";
+import { ATTRIBUTES, distinctNames, nearMissName, pick, prefixRelated } from "./vocab.ts";
 import type { Query } from "./documents.ts";
 
 export interface Fact {
@@ -73,7 +73,7 @@ export function drawFacts(rng: Rng, style: TaskStyle, count: number, similarity:
       return { key: entity!, attribute: otherAttribute, value: "", nearMiss };
     }
     let near = nearMissName(rng, entity!);
-    while (near === entity) near = nearMissName(rng, entity!);
+    while (prefixRelated(near, entity!)) near = nearMissName(rng, entity!);
     return { key: near, attribute, value: "", nearMiss };
   });
   return {

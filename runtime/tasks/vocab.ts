@@ -35,14 +35,31 @@ export function nearMissName(rng: Rng, name: string): string {
   return name + SYLLABLES[rng.int(SYLLABLES.length)];
 }
 
-/** Draws `count` distinct names, each differing from `avoid`. */
+const MAX_NAMES = 500;
+
+/**
+ * Whether one name starts with the other ("Kelmar", "Kelmarost"): such pairs would let a
+ * contains/CEM reward accept the wrong entity, so one sample never holds both.
+ */
+export function prefixRelated(a: string, b: string): boolean {
+  return a.startsWith(b) || b.startsWith(a);
+}
+
+/** Draws `count` names, none equal to or prefix-related with another or with `avoid`. */
 export function distinctNames(rng: Rng, count: number, avoid: ReadonlySet<string>): string[] {
-  const names = new Set<string>();
-  while (names.size < count) {
-    const name = makeName(rng, 2 + rng.int(2));
-    if (!avoid.has(name)) names.add(name);
+  // The syllable space holds ~28k names, but prefix exclusion thins it fast: stay well inside.
+  if (count + avoid.size > MAX_NAMES) {
+    throw new RangeError(`distinctNames: at most ${MAX_NAMES} names per sample, asked ${count}`);
   }
-  return [...names];
+  const names: string[] = [];
+  const taken = [...avoid];
+  while (names.length < count) {
+    const name = makeName(rng, 2 + rng.int(2));
+    if (taken.some((t) => prefixRelated(t, name))) continue;
+    names.push(name);
+    taken.push(name);
+  }
+  return names;
 }
 
 export function pick<T>(rng: Rng, items: readonly T[]): T {

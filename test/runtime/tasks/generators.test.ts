@@ -4,6 +4,8 @@ import type { TaskKind, TaskRecord } from "../../../runtime/data/schema.ts";
 import { generateDataset } from "../../../runtime/tasks/registry.ts";
 import { renderPrompt } from "../../../runtime/tasks/prompt.ts";
 import { byteTokenizer } from "../../../runtime/tokenizer/byte.ts";
+import { Rng } from "../../../runtime/rng.ts";
+import { distinctNames } from "../../../runtime/tasks/vocab.ts";
 import { rederive, dialogueAnswer, numericAnswer } from "./rederive.ts";
 
 const SIZES = [
@@ -82,6 +84,16 @@ describe("kind-specific ground truth", () => {
       if (r.task !== "multihop") throw new Error("kind");
       expect(r.answer).toHaveLength(r.hops);
     }
+  });
+
+  it("no two entity names of a sample are prefix-related (CEM could accept the wrong one)", () => {
+    const names = distinctNames(Rng.stream(1, "names"), 400, new Set(["Kelmar"]));
+    expect(new Set(names).size).toBe(400);
+    const clashes = names.filter((a) =>
+      [...names, "Kelmar"].some((b) => a !== b && b.startsWith(a)),
+    );
+    expect(clashes).toEqual([]);
+    expect(names.filter((n) => n.startsWith("Kelmar"))).toEqual([]);
   });
 
   it("dialogue_memory: the prefix is required, the answer is the k-th similar reply without it", async () => {
