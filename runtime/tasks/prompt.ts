@@ -55,3 +55,12 @@ export function renderPrompt(record: TaskRecord): string {
     ? context + choices + record.question
     : context + record.question + choices;
 }
+
+/**
+ * The response that scores 1 under the record's metric: what supervised warm-up trains on.
+ * It is the answer, except for dialogue_memory, whose answer must start with the required
+ * prefix (MRCR's convention; the record stores the answer without it).
+ */
+export function referenceResponse(record: TaskRecord): string {
+  return record.task === "dialogue_memory" ? record.prefix + record.answer : record.answer;
+}
