@@ -68,7 +68,12 @@ export class CompiledGraph {
 
   static async create(model: OnnxModel, options: CompileOptions = {}): Promise<CompiledGraph> {
     const device = options.device ?? "cpu";
-    const opts: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "all" };
+    // Severity 3 (errors): ORT's per-session warnings (e.g. shape ops placed on the CPU
+    // next to the WebGPU provider) are expected here and would flood every run's output.
+    const opts: ort.InferenceSession.SessionOptions = {
+      graphOptimizationLevel: "all",
+      logSeverityLevel: 3,
+    };
     if (device === "cpu") {
       opts.executionProviders = ["cpu"];
       if (options.threads) opts.intraOpNumThreads = options.threads;
