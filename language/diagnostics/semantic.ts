@@ -469,7 +469,7 @@ export const SEMANTIC_DIAGNOSTICS = {
     example: "sampler = task_balanced(over = [qa])",
   }),
   QLX5012: def<{ batch: number; tasks: number }>({
-    severity: "warning",
+    severity: "info",
     title: "batch not a multiple of task count",
     message: (p) => `batch ${p.batch} does not split evenly over ${p.tasks} tasks`,
     help: () =>
