@@ -19,19 +19,22 @@ import { checkConsistency } from "../../runtime/tasks/consistency.ts";
 import { renderPrompt } from "../../runtime/tasks/prompt.ts";
 import { generateRecords } from "../../runtime/tasks/registry.ts";
 import { TaskParamError } from "../../runtime/tasks/types.ts";
+import { loadQwen3Tokenizer, QWEN3_TOKENIZER_ID } from "../../runtime/data/qwen3.ts";
+import type { TokenCounter } from "../../runtime/tasks/types.ts";
 import { byteTokenizer } from "../../runtime/tokenizer/byte.ts";
 
 export const help = `qlx data — write and validate task datasets
 
 Usage:
   qlx data gen --kind KIND --count N --seed S --input-tokens T [--style tiny|natural]
-               [--set NAME=VALUE]... [--decontaminate] --out FILE
+               [--set NAME=VALUE]... [--tokenizer byte|qwen3] [--decontaminate] --out FILE
   qlx data gen --benchmarks [--style tiny|natural] [--input-tokens T] [--count N]
-               [--format jsonl|parquet] [--out DIR]
+               [--tokenizer byte|qwen3] [--format jsonl|parquet] [--out DIR]
   qlx data check FILE
 
 gen writes N records of KIND (${TASK_KINDS.join(", ")}) from seed S, each prompt padded
-to exactly T tokens of the byte tokenizer. FILE ends in .jsonl or .parquet. --set gives a
+to T tokens: exactly, with the built-in byte tokenizer (default); with qwen3 (the real
+model's tokens) at most T and rarely a few short. FILE ends in .jsonl or .parquet. --set gives a
 generator parameter: a number, a range "1..3", a list "sum,max", or text; e.g.
   --set hops=2..3 --set distractorSimilarity=0.8 --set evidencePosition=end
 --decontaminate drops any sample whose prompt is an evaluation prompt of the same style
@@ -41,7 +44,8 @@ gen --benchmarks writes the evaluation sets ${BENCHMARK_NAMES.join(", ")} as DIR
 (default DIR: benchmarks), at each set's own length unless --input-tokens is given.
 
 check validates every record against the schema of its task kind and its fields against each
-other, prints each problem as FILE:LINE: field \`F\`: message, and exits 1 if there is any.
+other (meta.input_tokens against the prompt measured with meta.tokenizer, among others),
+prints each problem as FILE:LINE: field \`F\`: message, and exits 1 if there is any.
 `;
 
 /** A --set value: number, inclusive range "a..b", comma list, or text. */
@@ -71,6 +75,12 @@ function integer(value: string, flag: string, min: number): number {
   return n;
 }
 
+async function tokenizerNamed(value: string | undefined): Promise<TokenCounter> {
+  if (value === undefined || value === "byte") return byteTokenizer;
+  if (value === "qwen3") return loadQwen3Tokenizer();
+  throw new UsageError(`--tokenizer must be byte or qwen3, got "${value}"`);
+}
+
 function style(value: string | undefined): "tiny" | "natural" {
   if (value === undefined || value === "natural" || value === "tiny") return value ?? "natural";
   throw new UsageError(`--style must be tiny or natural, got "${value}"`);
@@ -87,6 +97,7 @@ async function gen(argv: string[]): Promise<number> {
       style: { type: "string" },
       set: { type: "string", multiple: true },
       decontaminate: { type: "boolean" },
+      tokenizer: { type: "string" },
       benchmarks: { type: "boolean" },
       format: { type: "string" },
       out: { type: "string" },
@@ -94,6 +105,7 @@ async function gen(argv: string[]): Promise<number> {
     strict: true,
   });
   const chosenStyle = style(values.style);
+  const tokenizer = await tokenizerNamed(values.tokenizer);
   const inputTokens =
     values["input-tokens"] === undefined
       ? undefined
@@ -110,6 +122,7 @@ async function gen(argv: string[]): Promise<number> {
         style: chosenStyle,
         ...(inputTokens === undefined ? {} : { inputTokens }),
         ...(count === undefined ? {} : { count }),
+        tokenizer,
       });
       const path = join(dir, `${name}.${format}`);
       await writeDataset(path, records);
@@ -136,11 +149,18 @@ async function gen(argv: string[]): Promise<number> {
     params[assignment.slice(0, eq)] = parseSetValue(assignment.slice(eq + 1));
   }
   const exclude = values.decontaminate
-    ? await benchmarkPrompts({ style: chosenStyle, inputTokens: params["inputTokens"] as number })
+    ? await benchmarkPrompts({
+        style: chosenStyle,
+        inputTokens: params["inputTokens"] as number,
+        tokenizer,
+      })
     : undefined;
   const written = await writeDataset(
     out,
-    generateRecords(kind as TaskKind, params, count, seed, exclude ? { exclude } : {}),
+    generateRecords(kind as TaskKind, params, count, seed, {
+      tokenizer,
+      ...(exclude ? { exclude } : {}),
+    }),
   );
   console.log(`wrote ${written} ${kind} records to ${out}`);
   return 0;
@@ -154,9 +174,15 @@ async function check(argv: string[]): Promise<number> {
   let problems = 0;
   let badRows = 0;
   let tokens = { min: Infinity, max: 0 };
+  const tokenizers = new Map<string, TokenCounter>([[byteTokenizer.id, byteTokenizer]]);
   for await (const row of scanDataset(file)) {
+    if (row.ok && row.record.meta?.["tokenizer"] === QWEN3_TOKENIZER_ID) {
+      // Loaded only for files that use it: it takes most of a second.
+      if (!tokenizers.has(QWEN3_TOKENIZER_ID))
+        tokenizers.set(QWEN3_TOKENIZER_ID, await loadQwen3Tokenizer());
+    }
     const issues: DataIssue[] = row.ok
-      ? checkConsistency(row.record).map((i) => ({ location: row.location, ...i }))
+      ? checkConsistency(row.record, tokenizers).map((i) => ({ location: row.location, ...i }))
       : [...row.issues];
     if (issues.length > 0) badRows++;
     for (const issue of issues) {

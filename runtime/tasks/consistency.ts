@@ -1,18 +1,23 @@
 // Checks a valid record's parts against each other — what a per-field schema cannot see:
 // evidence indices inside the context, MRCR target within the needles, distinct choices, the
-// numeric answer text equal to its value, and a recorded prompt length equal to the measured
-// one. `qlx data check` runs it after schema validation, on users' files as on generated ones.
+// numeric answer text equal to its value, and a recorded prompt length equal to the one
+// measured with the recorded tokenizer (when the caller has it). `qlx data check` runs it after
+// schema validation, on users' files as on generated ones.
 
 import type { TaskRecord } from "../data/schema.ts";
 import { renderPrompt } from "./prompt.ts";
-import { byteTokenizer } from "../tokenizer/byte.ts";
+import type { TokenCounter } from "./types.ts";
 
 export interface ConsistencyIssue {
   readonly field: string;
   readonly message: string;
 }
 
-export function checkConsistency(record: TaskRecord): ConsistencyIssue[] {
+/** `tokenizers` by id: the prompt length is checked when the record's tokenizer is among them. */
+export function checkConsistency(
+  record: TaskRecord,
+  tokenizers: ReadonlyMap<string, TokenCounter>,
+): ConsistencyIssue[] {
   const issues: ConsistencyIssue[] = [];
   if (record.task === "dialogue_memory") {
     if (record.target > record.needles) {
@@ -41,8 +46,9 @@ export function checkConsistency(record: TaskRecord): ConsistencyIssue[] {
     });
   }
   const recorded = record.meta?.["input_tokens"];
-  if (typeof recorded === "number" && record.meta?.["tokenizer"] === byteTokenizer.id) {
-    const measured = byteTokenizer.count(renderPrompt(record));
+  const tokenizer = tokenizers.get(String(record.meta?.["tokenizer"]));
+  if (typeof recorded === "number" && tokenizer !== undefined) {
+    const measured = tokenizer.count(renderPrompt(record));
     if (measured !== recorded) {
       issues.push({
         field: "meta.input_tokens",

@@ -127,6 +127,31 @@ describe("qlx data gen / check", () => {
     expect(check.out).toContain("1 valid records (corpus_numeric 1)");
   });
 
+  it("pads to Qwen3 tokens with --tokenizer qwen3; check re-measures them and catches a wrong length", async () => {
+    const file = join(dir, "qwen.jsonl");
+    const gen = await qlxData(
+      "gen", "--kind", "corpus_numeric", "--count", "2", "--seed", "4", "--input-tokens", "900",
+      "--tokenizer", "qwen3", "--out", file,
+    ); // prettier-ignore
+    expect(gen.code).toBe(0);
+    const records = (await readFile(file, "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(records.map((r) => [r.meta.tokenizer, r.meta.input_tokens])).toEqual([
+      ["qwen3", 900],
+      ["qwen3", 900],
+    ]);
+    expect((await qlxData("check", file)).code).toBe(0);
+    records[1].meta.input_tokens = 901;
+    await writeFile(file, records.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    const check = await qlxData("check", file);
+    expect(check.code).toBe(1);
+    expect(check.err).toContain(
+      `${file}:2: field \`meta.input_tokens\`: says 901 tokens but the rendered prompt has 900`,
+    );
+  });
+
   it("usage and parameter errors: exit 2 for usage, 1 for impossible params, naming the flag or field", async () => {
     const missing = await qlxData(
       "gen",
