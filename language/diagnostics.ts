@@ -294,6 +294,25 @@ export const DIAGNOSTICS = {
       "verl splits each rank's rows into mini-batches with DataProto.split, so a remainder becomes a smaller final mini-batch with a noisier gradient.",
     example: "experiment x { batch = 48, loss = policy_gradient(mini_batch = 32) }",
   }),
+  QLX7016: def<{ what: string; why: string }>({
+    severity: "error",
+    title: "not supported by the verl backend",
+    message: (p) => `${p.what} cannot be compiled for verl: ${p.why}`,
+    help: () =>
+      "compile this experiment for the built-in runtime, or change the construct for the verl target",
+    explanation:
+      "The verl backend lowers each IR node to verl's trainer plus the qlx_verl plugin. A construct with no faithful verl translation is an error at compile time rather than a bundle that silently does something else.",
+    example:
+      "experiment x { model policy { init = tiny(layers = 2, dim = 128, heads = 4) } }  // --target verl",
+  }),
+  QLX7017: def<{ what: string; why: string }>({
+    severity: "warning",
+    title: "ignored by the verl backend",
+    message: (p) => `${p.what} is not part of the verl bundle: ${p.why}`,
+    explanation:
+      "Some settings have no verl v0.4 counterpart (verl's optimizer takes no betas, evaluation benchmarks are not bundled). The bundle runs without them; the warning says what differs from the built-in runtime.",
+    example: "experiment x { optimizer = adamw(lr = 2e-6, betas = [0.9, 0.95]) }  // --target verl",
+  }),
 } as const satisfies Record<string, DiagnosticDef<any>>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;

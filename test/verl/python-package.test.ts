@@ -109,6 +109,21 @@ describe("qlx_verl rewards = runtime/rewards", () => {
       record: { task: "reading", answer: "Curie", aliases: ["M. Curie"] },
     },
     {
+      rule: "contains",
+      response: "<think>the answer is Paris, I think",
+      record: { task: "reading", answer: "Paris" },
+    },
+    {
+      rule: "em",
+      response: "Answer: café a la carte",
+      record: { task: "reading", answer: "cafe a la carte" },
+    },
+    {
+      rule: "em",
+      response: "Answer: théa",
+      record: { task: "reading", answer: "thé" },
+    },
+    {
       rule: "cem",
       response: "\\boxed{The answer: Paris, France}",
       record: { task: "reading", answer: "paris" },

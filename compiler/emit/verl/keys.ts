@@ -47,6 +47,9 @@ export const VERL_CONFIG_KEYS = {
   klLossCoef: { "0.4.0": "actor_rollout_ref.actor.kl_loss_coef" },
   klLossType: { "0.4.0": "actor_rollout_ref.actor.kl_loss_type" },
   actorLr: { "0.4.0": "actor_rollout_ref.actor.optim.lr" },
+  actorWarmupSteps: { "0.4.0": "actor_rollout_ref.actor.optim.lr_warmup_steps" },
+  actorGradClip: { "0.4.0": "actor_rollout_ref.actor.grad_clip" },
+  checkpointContents: { "0.4.0": "actor_rollout_ref.actor.checkpoint.contents" },
   actorWeightDecay: { "0.4.0": "actor_rollout_ref.actor.optim.weight_decay" },
   actorSpSize: { "0.4.0": "actor_rollout_ref.actor.ulysses_sequence_parallel_size" },
   refSpSize: { "0.4.0": "actor_rollout_ref.ref.ulysses_sequence_parallel_size" },
@@ -94,7 +97,10 @@ export const VERL_CONFIG_KEYS = {
   defaultLocalDir: { "0.4.0": "trainer.default_local_dir" },
   resumeMode: { "0.4.0": "trainer.resume_mode" },
   resumeFromPath: { "0.4.0": "trainer.resume_from_path" },
+  /** Read with `data.get("seed", 1)` by create_rl_sampler; not in the yaml (needs `+`). */
   seed: { "0.4.0": "data.seed" },
+  /** qlx's own key (`+qlx.stage=NAME`): which stage of config.json qlx_verl.main runs. */
+  qlxStage: { "0.4.0": "qlx.stage" },
 } as const satisfies Record<string, Column>;
 
 /** Names the generated Python looks up at run time (written into `qlx_verl/config.json`). */
@@ -123,6 +129,7 @@ export const VERL_ENUMS = {
     token_mean: { "0.4.0": "token-mean" },
     seq_mean_token_sum: { "0.4.0": "seq-mean-token-sum" },
     seq_mean_token_mean: { "0.4.0": "seq-mean-token-mean" },
+    seq_mean_token_sum_norm: { "0.4.0": "seq-mean-token-sum-norm" },
   },
   /** qlx KL estimator → `actor.kl_loss_type` / `algorithm.kl_penalty` (core_algos.kl_penalty). */
   klEstimator: {

@@ -1,6 +1,7 @@
 """Rule-based rewards, score in [0, 1], the same rules as the built-in runtime (runtime/rewards).
 
-Answer extraction works on the text after the last `</think>`: the last \\boxed{...}, else the last
+Answer extraction works on the text after the last `</think>` (none when generation stopped inside
+an unclosed `<think>`): the last \\boxed{...}, else the last
 "Answer: ..." line, else the last "the answer is ..." sentence, else the whole final text.
 Normalisation is SQuAD's (NFKC, lower case, drop punctuation/symbols and the articles a/an/the,
 collapse whitespace). Rules compare the extracted answer with every accepted gold answer
@@ -27,8 +28,11 @@ Record = Dict[str, Any]
 
 
 def final_text(response: str) -> str:
+    """Text after the last `</think>`; "" when `<think>` was opened and never closed (no answer)."""
     end = response.rfind("</think>")
-    return response if end < 0 else response[end + len("</think>") :].lstrip()
+    if end >= 0:
+        return response[end + len("</think>") :].lstrip()
+    return "" if "<think>" in response else response
 
 
 def extract_boxed(text: str) -> Optional[str]:
