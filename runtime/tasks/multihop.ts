@@ -17,7 +17,14 @@ import type { Document, MultihopRecord } from "../data/schema.ts";
 import type { Rng } from "../rng.ts";
 import { buildDocumentContext, joinQuery } from "./documents.ts";
 import type { Query } from "./documents.ts";
-import { commonParamFields, countRangeSchema, drawCount, TaskParamError } from "./types.ts";
+import {
+  commonParamFields,
+  countRangeSchema,
+  distractorSimilaritySchema,
+  drawCount,
+  resolveSimilarity,
+  TaskParamError,
+} from "./types.ts";
 import type { TaskGenerator, TaskStyle } from "./types.ts";
 import { distinctNames, RELATIONS } from "./vocab.ts";
 
@@ -27,7 +34,7 @@ export const multihopParams = z.strictObject({
   hops: countRangeSchema.optional(),
   /** Edges in the context, the path's included (default: hops..hops+2 tiny, +2..+8 natural). */
   facts: countRangeSchema.optional(),
-  distractorSimilarity: z.number().min(0).max(1).default(0.5),
+  distractorSimilarity: distractorSimilaritySchema,
 });
 export type MultihopParams = z.infer<typeof multihopParams>;
 
@@ -101,6 +108,7 @@ export const multihopGenerator: TaskGenerator<MultihopParams> = {
   kind: "multihop",
   params: multihopParams,
   generate(params, draw, env) {
+    const similarity = resolveSimilarity(params.style, params.distractorSimilarity);
     const rng = draw.rng("graph");
     const tiny = params.style === "tiny";
     const hops = Math.max(
@@ -116,7 +124,7 @@ export const multihopGenerator: TaskGenerator<MultihopParams> = {
         `tiny style has ${LOWER.length} node letters; ${edges} edges do not fit`,
       );
     }
-    const graph = drawGraph(rng, params.style, hops, edges, params.distractorSimilarity);
+    const graph = drawGraph(rng, params.style, hops, edges, similarity);
     const query = pathQuery(params.style, graph);
     const answer = tiny ? graph.path.slice(1).join("") : graph.path[hops]!;
     const { record } = buildDocumentContext({
@@ -131,7 +139,7 @@ export const multihopGenerator: TaskGenerator<MultihopParams> = {
       query,
       meta: {
         facts: edges,
-        distractor_similarity: params.distractorSimilarity,
+        distractor_similarity: similarity,
         path: graph.path.join(">"),
       },
       build: (documents, evidence): MultihopRecord => ({

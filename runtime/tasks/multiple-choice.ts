@@ -8,14 +8,20 @@ import { choiceLetter } from "../data/schema.ts";
 import type { MultipleChoiceRecord } from "../data/schema.ts";
 import { buildDocumentContext, joinQuery } from "./documents.ts";
 import { drawFacts, drawValue, factDocument, factQuery } from "./facts.ts";
-import { commonParamFields, countRangeSchema, drawCount } from "./types.ts";
+import {
+  commonParamFields,
+  countRangeSchema,
+  distractorSimilaritySchema,
+  drawCount,
+  resolveSimilarity,
+} from "./types.ts";
 import type { TaskGenerator } from "./types.ts";
 
 export const multipleChoiceParams = z.strictObject({
   ...commonParamFields,
   /** Facts in the context, the asked one included (default: tiny 1..3, natural 4..12). */
   facts: countRangeSchema.optional(),
-  distractorSimilarity: z.number().min(0).max(1).default(0.5),
+  distractorSimilarity: distractorSimilaritySchema,
   /** Number of options (default: tiny 2, natural 4). */
   choices: z.int().min(2).max(26).optional(),
 });
@@ -25,11 +31,12 @@ export const multipleChoiceGenerator: TaskGenerator<MultipleChoiceParams> = {
   kind: "multiple_choice",
   params: multipleChoiceParams,
   generate(params, draw, env) {
+    const similarity = resolveSimilarity(params.style, params.distractorSimilarity);
     const rng = draw.rng("facts");
     const tiny = params.style === "tiny";
     const range = params.facts ?? (tiny ? { min: 1, max: 3 } : { min: 4, max: 12 });
     const count = Math.max(1, drawCount(rng, range));
-    const facts = drawFacts(rng, params.style, count, params.distractorSimilarity);
+    const facts = drawFacts(rng, params.style, count, similarity);
     const optionCount = params.choices ?? (tiny ? 2 : 4);
 
     const used = new Set([facts.target.value, ...facts.distractors.map((f) => f.value)]);
@@ -58,7 +65,7 @@ export const multipleChoiceGenerator: TaskGenerator<MultipleChoiceParams> = {
       meta: {
         facts: count,
         near_misses: facts.distractors.filter((f) => f.nearMiss).length,
-        distractor_similarity: params.distractorSimilarity,
+        distractor_similarity: similarity,
         answer_value: facts.target.value,
       },
       build: (documents, evidence): MultipleChoiceRecord => ({

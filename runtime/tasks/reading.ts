@@ -6,15 +6,20 @@ import { z } from "zod";
 import type { ReadingRecord } from "../data/schema.ts";
 import { buildDocumentContext, joinQuery } from "./documents.ts";
 import { drawFacts, factDocument, factQuery } from "./facts.ts";
-import { commonParamFields, countRangeSchema, drawCount } from "./types.ts";
+import {
+  commonParamFields,
+  countRangeSchema,
+  distractorSimilaritySchema,
+  drawCount,
+  resolveSimilarity,
+} from "./types.ts";
 import type { TaskGenerator } from "./types.ts";
 
 export const readingParams = z.strictObject({
   ...commonParamFields,
   /** Facts in the context, the asked one included (default: tiny 1..3, natural 4..12). */
   facts: countRangeSchema.optional(),
-  /** Share of distractors that are near misses of the asked fact, in [0, 1]. */
-  distractorSimilarity: z.number().min(0).max(1).default(0.5),
+  distractorSimilarity: distractorSimilaritySchema,
 });
 export type ReadingParams = z.infer<typeof readingParams>;
 
@@ -22,11 +27,12 @@ export const readingGenerator: TaskGenerator<ReadingParams> = {
   kind: "reading",
   params: readingParams,
   generate(params, draw, env) {
+    const similarity = resolveSimilarity(params.style, params.distractorSimilarity);
     const rng = draw.rng("facts");
     const range =
       params.facts ?? (params.style === "tiny" ? { min: 1, max: 3 } : { min: 4, max: 12 });
     const count = Math.max(1, drawCount(rng, range));
-    const facts = drawFacts(rng, params.style, count, params.distractorSimilarity);
+    const facts = drawFacts(rng, params.style, count, similarity);
     const query = factQuery(params.style, facts.target, "Answer with the value only.");
     const { record } = buildDocumentContext({
       kind: "reading",
@@ -41,7 +47,7 @@ export const readingGenerator: TaskGenerator<ReadingParams> = {
       meta: {
         facts: count,
         near_misses: facts.distractors.filter((f) => f.nearMiss).length,
-        distractor_similarity: params.distractorSimilarity,
+        distractor_similarity: similarity,
       },
       build: (documents, evidence): ReadingRecord => ({
         id: draw.id,

@@ -35,6 +35,17 @@ export const evidencePositionSchema = z.union([
 ]);
 export type EvidencePosition = z.infer<typeof evidencePositionSchema>;
 
+/**
+ * Share of distractors that are near misses of the evidence, in [0, 1]. Unset, it is 0 in the
+ * tiny style — the distinct-key setting notes/tiny-scale-rl.md measured as learnable — and 0.5
+ * in the natural style.
+ */
+export const distractorSimilaritySchema = z.number().min(0).max(1).optional();
+
+export function resolveSimilarity(style: TaskStyle, value: number | undefined): number {
+  return value ?? (style === "tiny" ? 0 : 0.5);
+}
+
 /** Fields every kind's parameter schema has. */
 export const commonParamFields = {
   style: styleSchema.default("natural"),
