@@ -55,7 +55,17 @@ export class JudgeCache {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw error;
     }
-    const entry = JSON.parse(text) as Partial<CachedVerdict>;
+    let entry: Partial<CachedVerdict>;
+    try {
+      entry = JSON.parse(text) as Partial<CachedVerdict>;
+    } catch (error) {
+      throw new Error(
+        `judge cache: ${this.pathOf(key)} is not JSON (${(error as Error).message})`,
+        {
+          cause: error,
+        },
+      );
+    }
     if (
       typeof entry.equivalent !== "boolean" ||
       typeof entry.reply !== "string" ||
