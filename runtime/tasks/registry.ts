@@ -106,7 +106,7 @@ export async function* generateRecords(
       yield { ...record, meta: { ...record.meta, seed, sample: drawn } };
     }
   } finally {
-    session.close();
+    await session.close();
   }
 }
 

@@ -8,7 +8,7 @@ import type { SqlRunner, SqlTable } from "./types.ts";
 
 export interface SqlSession {
   readonly run: SqlRunner;
-  close(): void;
+  close(): Promise<void>;
 }
 
 function quoteIdent(name: string): string {
@@ -36,11 +36,9 @@ async function load(connection: DuckDBConnection, table: SqlTable): Promise<void
   appender.closeSync();
 }
 
-/** BigInt and DECIMAL results come back as JS numbers (answers are far below 2^53). */
+/** Integer results (BIGINT, HUGEINT: bigint in JS) as numbers; answers are far below 2^53. */
 function plain(value: unknown): unknown {
-  if (typeof value === "bigint") return Number(value);
-  if (typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value)) return Number(value);
-  return value;
+  return typeof value === "bigint" ? Number(value) : value;
 }
 
 /** Opens an in-memory database lazily, on the first query. */
@@ -64,12 +62,11 @@ export function openSqlSession(): SqlSession {
         for (const table of tables) await connection.run(`DROP TABLE ${quoteIdent(table.name)}`);
       }
     },
-    close() {
+    async close() {
       if (opened === undefined) return;
-      void opened.then(({ instance, connection }) => {
-        connection.closeSync();
-        instance.closeSync();
-      });
+      const { instance, connection } = await opened;
+      connection.closeSync();
+      instance.closeSync();
     },
   };
 }
