@@ -71,6 +71,12 @@ export class PolicyGenerator {
     this.weightFeeds = { ...weights };
   }
 
+  /** Samples from `weights` from now on (e.g. after a training step); compiled graphs are kept. */
+  setWeights(weights: WeightArrays): void {
+    for (const key of Object.keys(this.weightFeeds)) delete this.weightFeeds[key];
+    Object.assign(this.weightFeeds, weights);
+  }
+
   async release(): Promise<void> {
     await this.graphs.clear();
   }
@@ -198,7 +204,7 @@ function floats(result: Record<string, ort.Tensor>, name: string): Float32Array 
   return t.data;
 }
 
-/** Host-resident cache: keys [N, H, hd, S] and values [N, H, S, hd] per layer, plus the key bias. */
+/** Host-resident cache: keys and values [N, H, S, hd] per layer, plus the key bias. */
 class KvCache {
   private readonly keys: Float32Array[] = [];
   private readonly values: Float32Array[] = [];
@@ -214,7 +220,7 @@ class KvCache {
     this.hd = headDim(config);
     this.rows = sequences * config.heads;
     for (let l = 0; l < config.layers; l++) {
-      this.keys.push(new Float32Array(this.rows * this.hd * slots));
+      this.keys.push(new Float32Array(this.rows * slots * this.hd));
       this.values.push(new Float32Array(this.rows * slots * this.hd));
     }
     this.keyBias = new Float32Array(sequences * slots).fill(MASKED);
@@ -232,28 +238,25 @@ class KvCache {
     this.keyBias.fill(0, seq * this.slots + from, seq * this.slots + to);
   }
 
-  /** Copies prefill keys [N, H, hd, P] and values [N, H, P, hd] into slots [0, P). */
+  /** Copies prefill keys and values [N, H, P, hd] into slots [0, P). */
   storePrompt(layer: number, keys: Float32Array, values: Float32Array, promptSlots: number): void {
-    const { hd, slots } = this;
-    const k = this.keys[layer]!;
-    const v = this.values[layer]!;
-    for (let r = 0; r < this.rows * hd; r++) {
-      k.set(keys.subarray(r * promptSlots, (r + 1) * promptSlots), r * slots);
-    }
+    const block = promptSlots * this.hd;
     for (let r = 0; r < this.rows; r++) {
-      v.set(values.subarray(r * promptSlots * hd, (r + 1) * promptSlots * hd), r * slots * hd);
+      this.keys[layer]!.set(keys.subarray(r * block, (r + 1) * block), r * this.slots * this.hd);
+      this.values[layer]!.set(
+        values.subarray(r * block, (r + 1) * block),
+        r * this.slots * this.hd,
+      );
     }
   }
 
   /** Writes one step's keys and values [N, H, 1, hd] into `slot`. */
   storeStep(layer: number, keys: Float32Array, values: Float32Array, slot: number): void {
-    const { hd, slots } = this;
-    const k = this.keys[layer]!;
-    const v = this.values[layer]!;
+    const { hd } = this;
     for (let r = 0; r < this.rows; r++) {
-      const base = r * hd;
-      for (let j = 0; j < hd; j++) k[(base + j) * slots + slot] = keys[base + j]!;
-      v.set(values.subarray(base, base + hd), (r * slots + slot) * hd);
+      const at = (r * this.slots + slot) * hd;
+      this.keys[layer]!.set(keys.subarray(r * hd, (r + 1) * hd), at);
+      this.values[layer]!.set(values.subarray(r * hd, (r + 1) * hd), at);
     }
   }
 }
