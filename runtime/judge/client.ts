@@ -5,7 +5,7 @@
 // Endpoint: `endpoint` is the API base URL (e.g. "https://host/v1"), and requests go to
 // `{endpoint}/chat/completions`; an endpoint that already ends in "/chat/completions" is used
 // as given. The bearer token is read from the environment variable NAMED by `apiKeyEnv`, so
-// a recipe names the variable and never holds the secret.
+// a recipe names the variable and never holds the secret (a literal `apiKey` also works).
 //
 // Per query: the on-disk cache (cache.ts) is consulted first; identical queries in flight at
 // the same time share one request; at most `concurrency` requests run at once; each attempt
@@ -13,7 +13,8 @@
 // and malformed bodies are retried up to `maxRetries` times after an exponential backoff
 // with jitter, base·2^attempt capped at `backoffMaxMs` and scaled by a factor in [0.5, 1)
 // drawn from Rng.stream(seed, "judge-backoff", key, attempt), so delays are reproducible. A
-// reply without a verdict is not retried (at temperature 0 it would say the same again).
+// reply without a verdict is not retried (at temperature 0 it would say the same again). A
+// Retry-After header given in seconds lengthens the wait, never beyond `backoffMaxMs`.
 // The budget counts HTTP requests, retries included, over the client's lifetime (one run):
 // once spent, queries fail with "budget_exhausted" without a request. Every failure is
 // returned as a JudgeFailure, and counted in `stats`.
@@ -88,6 +89,8 @@ type Attempt =
       readonly kind: "retryable" | "final";
       readonly reason: JudgeFailureReason;
       readonly detail: string;
+      /** The server's Retry-After, in ms, when it sent one in seconds. */
+      readonly retryAfterMs?: number;
     };
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -261,7 +264,10 @@ export class JudgeClient implements EquivalenceJudge {
       if (outcome.kind === "final" || attempts > this.o.maxRetries) {
         return this.fail(outcome.reason, outcome.detail, attempts);
       }
-      await this.o.sleep(this.backoffMs(key, attempts - 1));
+      // A rate-limited server's Retry-After is honoured, up to the backoff cap.
+      const backoff = this.backoffMs(key, attempts - 1);
+      const asked = Math.min(outcome.retryAfterMs ?? 0, this.o.backoffMaxMs);
+      await this.o.sleep(Math.max(backoff, asked));
     }
   }
 
@@ -285,10 +291,12 @@ export class JudgeClient implements EquivalenceJudge {
       if (!response.ok) {
         const retryable =
           response.status === 408 || response.status === 429 || response.status >= 500;
+        const retryAfter = Number(response.headers.get("retry-after") ?? NaN);
         return {
           kind: retryable ? "retryable" : "final",
           reason: "http_error",
           detail: `POST ${this.url}: HTTP ${response.status} ${head(body)}`,
+          ...(retryAfter >= 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
         };
       }
       const text = replyText(body);

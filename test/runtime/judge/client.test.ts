@@ -154,6 +154,18 @@ describe("judge client", () => {
     expect(judge.backoffMs(key, 5)).toBeLessThanOrEqual(10);
   });
 
+  it("honours Retry-After up to the backoff cap", async () => {
+    script = [
+      (_req, _body, res) => {
+        res.writeHead(429, { "retry-after": "1" });
+        res.end("slow down");
+      },
+    ];
+    const sleeps: number[] = [];
+    expect(await client({}, sleeps).judge(query)).toMatchObject({ ok: true, attempts: 2 });
+    expect(sleeps).toEqual([10]);
+  });
+
   it("gives up after the retries and records the failure", async () => {
     fallback = status(500);
     const judge = client();
