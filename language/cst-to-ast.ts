@@ -45,7 +45,7 @@ interface UnclosedBlock {
 export class AstBuilder {
   readonly diagnostics: Diagnostic[] = [];
   private readonly extents = new WeakMap<CstNode, Extent | null>();
-  /** Bodies whose `}` is missing, innermost last. */
+  /** Bodies whose `}` is missing, innermost first (a body is recorded after its items). */
   private readonly unclosed: UnclosedBlock[] = [];
 
   constructor(
@@ -475,7 +475,7 @@ export class AstBuilder {
   }
 
   private reportErrors(errors: readonly IRecognitionException[]): void {
-    const innermost = this.unclosed[this.unclosed.length - 1];
+    const innermost = this.unclosed[0];
     if (innermost !== undefined) {
       const line = this.lines.position(innermost.open.startOffset).line;
       const end = this.lines.text.length;

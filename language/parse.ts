@@ -16,7 +16,10 @@ export function parse(text: string, file: string): ParseResult {
   const lexed = lexSource(text, file);
   const builder = new AstBuilder(file, lexed.lines);
   const ast = {
-    ...builder.build(parseTokens(lexed.tokens), text.length),
+    ...builder.build(
+      parseTokens(lexed.tokens, (offset) => lexed.lines.position(offset).line),
+      text.length,
+    ),
     comments: lexed.comments,
   };
   return { ast, diagnostics: mergeDiagnostics(lexed.diagnostics, builder.diagnostics) };

@@ -20,6 +20,7 @@ import {
   type IRecognitionException,
   type IToken,
   type TokenType,
+  tokenMatcher,
 } from "chevrotain";
 import {
   AddOp,
@@ -52,6 +53,7 @@ import {
 } from "./tokens.ts";
 
 const END_OF_FILE = "end of file";
+const ITEM_STARTS: readonly TokenType[] = [Ident, StringTok, For, Use];
 
 function label(t: TokenType): string {
   return t === EOF ? END_OF_FILE : (t.LABEL ?? t.name);
@@ -95,7 +97,17 @@ const expectationProvider: IParserErrorMessageProvider = {
     RULE_EXPECTATIONS[ruleName] ?? listOf(expectedIterationPaths.map((path) => label(path[0]!))),
 };
 
+/** Chevrotain internals the re-sync override below builds on (see `findReSyncTokenType`). */
+interface RecoveryInternals {
+  flattenFollowSet(): TokenType[];
+  SKIP_TOKEN(): IToken;
+}
+
 class QlxCstParser extends CstParser {
+  /** Line of an offset; set for each parse so that recovery can prefer the next line. */
+  lineOf: (offset: number) => number = () => 0;
+  private resyncToken: IToken | undefined;
+
   constructor() {
     super(parserVocabulary as TokenType[], {
       recoveryEnabled: true,
@@ -272,6 +284,48 @@ class QlxCstParser extends CstParser {
     this.CONSUME(RBracket);
   });
 
+  /**
+   * Chevrotain re-synchronises at the first token that is in the follow set of any rule on the
+   * stack. Words and strings start items, so on a bad line like `merge fused sce([a, b])` that
+   * would restart at `sce`, then at `a`, one error each. Here a token that starts an item
+   * counts only on a later line than the last good token or right after a comma, and nothing
+   * inside brackets opened after the error counts: one bad line, one error.
+   */
+  findReSyncTokenType(): TokenType {
+    const internals = this as unknown as RecoveryInternals;
+    const follows = internals.flattenFollowSet();
+    const badLine = this.lineOf(this.LA(0).startOffset);
+    let depth = 0;
+    for (let k = 1; ; k++) {
+      const t = this.LA(k);
+      if (t.tokenType === EOF) {
+        this.resyncToken = t;
+        return EOF;
+      }
+      const match = depth === 0 ? follows.find((f) => tokenMatcher(t, f)) : undefined;
+      if (t.tokenType === LParen || t.tokenType === LBracket) depth++;
+      else if ((t.tokenType === RParen || t.tokenType === RBracket) && depth > 0) depth--;
+      if (match === undefined) continue;
+      const startsItem = ITEM_STARTS.some((s) => tokenMatcher(t, s));
+      const afterComma = this.LA(k - 1).tokenType === Comma;
+      if (!startsItem || afterComma || this.lineOf(t.startOffset) !== badLine) {
+        this.resyncToken = t;
+        return match;
+      }
+    }
+  }
+
+  /** Skips to the token `findReSyncTokenType` chose (chevrotain would stop at its type). */
+  reSyncTo(_tokType: TokenType): IToken[] {
+    const internals = this as unknown as RecoveryInternals;
+    const skipped: IToken[] = [];
+    while (this.LA(1) !== this.resyncToken && this.LA(1).tokenType !== EOF) {
+      skipped.push(this.LA(1));
+      internals.SKIP_TOKEN();
+    }
+    return skipped;
+  }
+
   paren = this.RULE("paren", () => {
     this.CONSUME(LParen);
     this.SUBRULE(this.expr);
@@ -290,7 +344,11 @@ export interface CstParseResult {
   readonly errors: readonly IRecognitionException[];
 }
 
-export function parseTokens(tokens: readonly IToken[]): CstParseResult {
+export function parseTokens(
+  tokens: readonly IToken[],
+  lineOf: (offset: number) => number,
+): CstParseResult {
+  parser.lineOf = (offset) => (Number.isNaN(offset) ? 0 : lineOf(offset));
   const files: CstNode[] = [];
   const stray: IToken[] = [];
   const errors: IRecognitionException[] = [];

@@ -171,15 +171,13 @@ const { item } = fc.letrec<{ item: A.Item; items: A.Item[] }>((tie) => ({
     fc
       .tuple(stringLit, tie("items"))
       .map(([name, items]): A.Item => ({ kind: "Row", name, items, headSpan: ZERO, span: ZERO })),
-    fc
-      .tuple(ident, expr, tie("items"))
-      .map(([variable, iterable, items]): A.Item => ({
-        kind: "For",
-        variable,
-        iterable,
-        items,
-        span: ZERO,
-      })),
+    fc.tuple(ident, expr, tie("items")).map(([variable, iterable, items]): A.Item => ({
+      kind: "For",
+      variable,
+      iterable,
+      items,
+      span: ZERO,
+    })),
   ),
   items: fc.array(tie("item"), { maxLength: 4 }),
 }));
