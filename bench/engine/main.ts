@@ -1,0 +1,175 @@
+// `npm run bench -- engine [--threads N] [--cases small,large,rollout] [--steps N]`
+// Times the qlx tensor engine against the same model in PyTorch (bench/engine/peer.py, run
+// in this invocation on OpenBLAS): training step (issue 4 sizes), KV-cache rollout, and the
+// SGEMM peak. Writes bench/results/engine.json and the generated table in bench/RESULTS.md.
+
+import { spawnSync } from "node:child_process";
+import { availableParallelism, cpus, loadavg } from "node:os";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { modelConfig, type ModelConfig } from "../../runtime/model/config.ts";
+import {
+  LOSS,
+  rollout,
+  sgemmGflops,
+  trainStep,
+  trainStepFlops,
+  type RolloutCase,
+  type TrainTiming,
+  type TrainCase,
+} from "./qlx.ts";
+import { writeEngineResults, type EngineResults, type PeerResults } from "./report.ts";
+
+const here = new URL("./", import.meta.url);
+
+const small = modelConfig({ layers: 4, dim: 256, heads: 4, vocab: 512, context: 512 });
+const large = modelConfig({ layers: 8, dim: 512, heads: 8, vocab: 512, context: 1024 });
+
+function parseArgs(args: string[]): { threads: number; cases: Set<string>; steps: number } {
+  const get = (flag: string) => {
+    const i = args.indexOf(flag);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  return {
+    threads: Number(get("--threads") ?? availableParallelism()),
+    cases: new Set((get("--cases") ?? "small,large,rollout").split(",")),
+    steps: Number(get("--steps") ?? 3),
+  };
+}
+
+/** The directory of Debian's OpenMP OpenBLAS, so torch does not load the reference BLAS. */
+function openblasDir(): string | undefined {
+  const r = spawnSync("dpkg", ["-L", "libopenblas0-openmp"], { encoding: "utf8" });
+  const lib = r.stdout?.split("\n").find((l) => l.endsWith("/libblas.so.3"));
+  return lib ? dirname(lib) : undefined;
+}
+
+function blasEnv(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => k.startsWith("OPENBLAS_") || k.startsWith("OMP_"),
+    ) as [string, string][],
+  );
+}
+
+function runPeer(request: unknown): PeerResults {
+  const dir = openblasDir();
+  const env = { ...process.env };
+  if (dir) env["LD_LIBRARY_PATH"] = [dir, env["LD_LIBRARY_PATH"]].filter(Boolean).join(":");
+  // ORT runs with spinning off (runtime/tensor/session.ts); the peer's OpenMP threads wait
+  // passively too. On a shared 2-core machine spinning OpenMP threads made a torch training
+  // step ~4× slower, which would flatter qlx. An explicit setting in the environment wins.
+  env["OMP_WAIT_POLICY"] ??= "PASSIVE";
+  const r = spawnSync(
+    "/usr/bin/python3",
+    [fileURLToPath(new URL("peer.py", here)), JSON.stringify(request)],
+    {
+      encoding: "utf8",
+      env,
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  if (r.status !== 0)
+    throw new Error(`bench engine: the PyTorch peer failed (exit ${r.status}):\n${r.stderr}`);
+  return JSON.parse(r.stdout) as PeerResults;
+}
+
+const peerConfig = (c: ModelConfig) => ({ ...c });
+
+export async function main(args: string[]): Promise<void> {
+  const { threads, cases, steps } = parseArgs(args);
+  // Other processes on a shared machine slow both sides unevenly; the 1-minute load average
+  // goes into the results so a reader can tell a quiet run from a busy one.
+  const loadStart = loadavg()[0]!;
+  const trainCases: { name: string; tc: TrainCase }[] = [];
+  if (cases.has("small"))
+    trainCases.push({
+      name: "L4 d256 H4 V512 ctx512 batch8",
+      tc: { config: small, batch: 8, warmup: 1, steps },
+    });
+  if (cases.has("large"))
+    trainCases.push({
+      name: "L8 d512 H8 V512 ctx1024 batch4",
+      tc: { config: large, batch: 4, warmup: 1, steps },
+    });
+  const rolloutCase: RolloutCase | undefined = cases.has("rollout")
+    ? { config: small, sequences: 64, prompt: 128, newTokens: 128, temperature: 0.7, topP: 0.95 }
+    : undefined;
+
+  console.log(
+    `engine bench: ${threads} threads on ${cpus()[0]?.model ?? "unknown CPU"}; OPENBLAS/OMP env ${JSON.stringify(blasEnv())}`,
+  );
+  const ortGflops = await sgemmGflops(threads);
+  console.log(`ORT MatMul 1024³: ${ortGflops.toFixed(1)} GFLOP/s`);
+
+  const qlxTrain: TrainTiming[] = [];
+  for (const { name, tc } of trainCases) {
+    const t = await trainStep(tc, threads);
+    console.log(`qlx train ${name}: median ${t.medianS.toFixed(3)} s (${t.steps} steps)`);
+    qlxTrain.push(t);
+  }
+  const qlxRollout = rolloutCase ? await rollout(rolloutCase, threads) : undefined;
+  if (qlxRollout) console.log(`qlx rollout: ${qlxRollout.tokensPerS.toFixed(0)} new tokens/s`);
+
+  console.log("running the PyTorch peer…");
+  const peer = runPeer({
+    threads,
+    seed: 1,
+    train: trainCases.map(({ tc }) => ({
+      config: peerConfig(tc.config),
+      batch: tc.batch,
+      steps: tc.steps,
+      warmup: tc.warmup,
+      loss: LOSS,
+    })),
+    rollout: rolloutCase ? { ...rolloutCase, config: peerConfig(rolloutCase.config) } : undefined,
+  });
+  console.log(`peer: torch ${peer.torch}, ${peer.threads} threads, BLAS ${peer.blas.join(" ")}`);
+  console.log(
+    `peer SGEMM 1024³ (OpenBLAS): ${peer.sgemm_gflops.toFixed(1)} GFLOP/s; env ${JSON.stringify(peer.env)}`,
+  );
+
+  const peak = Math.max(ortGflops, peer.sgemm_gflops);
+  const results: EngineResults = {
+    machine: {
+      cpu: cpus()[0]?.model ?? "unknown",
+      logicalCpus: cpus().length,
+      threads,
+      env: blasEnv(),
+      loadAverage: { start: loadStart, end: loadavg()[0]! },
+    },
+    sgemm: { ortGflops, openblasGflops: peer.sgemm_gflops, peakGflops: peak },
+    peer: { torch: peer.torch, threads: peer.threads, blas: peer.blas, env: peer.env },
+    flopFormula:
+      "3 × (2·B·T·P_mm + 4·B·T²·dim·layers), P_mm = layers·(4·dim² + 3·dim·ffn) + dim·vocab (full T×T attention, backward = 2 × forward)",
+    train: trainCases.map(({ name, tc }, i) => {
+      const q = qlxTrain[i]!;
+      const p = peer.train[i]!;
+      const flops = trainStepFlops(tc.config, tc.batch);
+      return {
+        name,
+        config: tc.config,
+        batch: tc.batch,
+        flops,
+        qlx: q,
+        torch: { medianS: p.median_s, minS: p.min_s, steps: p.steps, loss: p.loss },
+        speedup: p.median_s / q.medianS,
+        fractionOfPeak: flops / q.medianS / 1e9 / peak,
+      };
+    }),
+    rollout:
+      rolloutCase && qlxRollout && peer.rollout
+        ? {
+            case: rolloutCase,
+            qlx: qlxRollout,
+            torch: {
+              seconds: peer.rollout.seconds,
+              newTokens: peer.rollout.new_tokens,
+              tokensPerS: peer.rollout.tokens_per_s,
+            },
+            speedup: qlxRollout.tokensPerS / peer.rollout.tokens_per_s,
+          }
+        : undefined,
+  };
+  writeEngineResults(results);
+}
