@@ -1,27 +1,31 @@
-// `npm run bench -- <name> [args…]`: runs the benchmark in bench/<name>/main.ts. Each benchmark
-// module exports `main(args)`, runs its peer baseline in the same invocation, and writes
-// bench/results/<name>.json itself; this entry only finds and starts it.
+// `npm run bench -- <name> [args…]`: runs the benchmark bench/<name>/main.ts or bench/<name>.ts.
+// Each benchmark module exports `main(args)`, runs its peer baseline in the same invocation,
+// and writes bench/results/<name>.json itself; this entry only finds and starts it.
 
 import { existsSync, readdirSync } from "node:fs";
 
 const benchRoot = new URL("./", import.meta.url);
 
-function available(): string[] {
-  return readdirSync(benchRoot, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(new URL(`${d.name}/main.ts`, benchRoot)))
-    .map((d) => d.name)
-    .sort();
+/** Benchmark name → module URL. */
+function available(): Map<string, URL> {
+  const found = new Map<string, URL>();
+  for (const d of readdirSync(benchRoot, { withFileTypes: true })) {
+    if (d.isDirectory() && existsSync(new URL(`${d.name}/main.ts`, benchRoot))) {
+      found.set(d.name, new URL(`${d.name}/main.ts`, benchRoot));
+    } else if (d.isFile() && d.name.endsWith(".ts") && d.name !== "run.ts") {
+      found.set(d.name.slice(0, -3), new URL(d.name, benchRoot));
+    }
+  }
+  return found;
 }
 
 const [name, ...args] = process.argv.slice(2);
-const names = available();
-if (!name || !names.includes(name)) {
-  console.error(
-    `usage: npm run bench -- <name> [args]\nbenchmarks: ${names.join(", ") || "(none)"}`,
-  );
+const benches = available();
+const module = name ? benches.get(name) : undefined;
+if (!module) {
+  const names = [...benches.keys()].sort().join(", ") || "(none)";
+  console.error(`usage: npm run bench -- <name> [args]\nbenchmarks: ${names}`);
   process.exit(2);
 }
-const bench = (await import(new URL(`${name}/main.ts`, benchRoot).href)) as {
-  main(args: string[]): Promise<void>;
-};
+const bench = (await import(module.href)) as { main(args: string[]): Promise<void> };
 await bench.main(args);
