@@ -122,13 +122,18 @@ function linear(
 ): Float32Array {
   const total = weights.reduce((s, w) => s + w, 0);
   if (Math.abs(total) < 1e-12) throw new Error(`merge linear: tensor "${name}": weights sum to 0`);
-  const out = new Float32Array(models[0]!.length);
-  for (let p = 0; p < out.length; p++) {
-    let s = 0;
-    for (let i = 0; i < models.length; i++) s += weights[i]! * models[i]![p]!;
-    out[p] = s / total;
-  }
-  return out;
+  const acc = new Float64Array(models[0]!.length);
+  models.forEach((m, i) => {
+    const a = weights[i]! / total;
+    for (let p = 0; p < acc.length; p++) acc[p]! += a * m[p]!;
+  });
+  return new Float32Array(acc);
+}
+
+/** acc += a·x. Loops run one model at a time over contiguous arrays: monomorphic (Float64Array
+ * only, so V8 keeps one fast element kind) and cache-friendly. */
+function axpy(acc: Float64Array, a: number, x: Float64Array): void {
+  for (let p = 0; p < acc.length; p++) acc[p]! += a * x[p]!;
 }
 
 export function taskVector(model: Float32Array, base: Float32Array): Float64Array {
@@ -145,27 +150,29 @@ function combine(
   lambda: number,
   consensus: boolean,
 ): Float32Array {
-  const out = new Float32Array(base.length);
-  for (let p = 0; p < out.length; p++) {
-    let mixed = 0;
-    if (consensus) {
-      let sum = 0;
-      for (let i = 0; i < deltas.length; i++) sum += weights[i]! * deltas[i]![p]!;
-      const elected = sum >= 0 ? 1 : -1;
-      let divisor = 0;
-      for (let i = 0; i < deltas.length; i++) {
-        const wd = weights[i]! * deltas[i]![p]!;
-        if (Math.sign(wd) === elected) {
-          mixed += wd;
-          divisor += weights[i]!;
+  const n = base.length;
+  const mixed = new Float64Array(n);
+  if (!consensus) {
+    deltas.forEach((d, i) => axpy(mixed, weights[i]!, d));
+  } else {
+    const sum = new Float64Array(n);
+    deltas.forEach((d, i) => axpy(sum, weights[i]!, d));
+    const divisor = new Float64Array(n);
+    deltas.forEach((d, i) => {
+      const w = weights[i]!;
+      for (let p = 0; p < n; p++) {
+        const wd = w * d[p]!;
+        // sign(wd) equals the elected sign (+ when the sum is ≥ 0); a zero never agrees.
+        if (sum[p]! >= 0 ? wd > 0 : wd < 0) {
+          mixed[p]! += wd;
+          divisor[p]! += w;
         }
       }
-      if (divisor !== 0) mixed /= divisor;
-    } else {
-      for (let i = 0; i < deltas.length; i++) mixed += weights[i]! * deltas[i]![p]!;
-    }
-    out[p] = base[p]! + lambda * mixed;
+    });
+    for (let p = 0; p < n; p++) if (divisor[p] !== 0) mixed[p]! /= divisor[p]!;
   }
+  const out = new Float32Array(n);
+  for (let p = 0; p < n; p++) out[p] = base[p]! + lambda * mixed[p]!;
   return out;
 }
 
@@ -175,8 +182,7 @@ export function topKMask(values: Float64Array, k: number): Uint8Array {
   const mask = new Uint8Array(n);
   if (k <= 0) return mask;
   if (k >= n) return mask.fill(1);
-  const sorted = Float64Array.from(values).sort();
-  const threshold = sorted[n - k]!;
+  const threshold = kthSmallest(Float64Array.from(values), n - k);
   let taken = 0;
   for (let p = 0; p < n; p++) {
     if (values[p]! > threshold) {
@@ -193,10 +199,43 @@ export function topKMask(values: Float64Array, k: number): Uint8Array {
   return mask;
 }
 
+/** The value of rank `rank` (0-based, ascending) by in-place quickselect: O(n), unlike a sort. */
+function kthSmallest(a: Float64Array, rank: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    // Median of three as pivot keeps sorted or constant runs from going quadratic.
+    const mid = (lo + hi) >>> 1;
+    const x = a[lo]!;
+    const y = a[mid]!;
+    const z = a[hi]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (rank <= j) hi = j;
+    else if (rank >= i) lo = i;
+    else return a[rank]!;
+  }
+  return a[rank]!;
+}
+
 /** TIES trim: keep the ⌊density·n⌋ entries of largest magnitude, zero the rest (in place). */
 function trimByMagnitude(delta: Float64Array, density: number): Float64Array {
   if (density >= 1) return delta;
-  const mask = topKMask(delta.map(Math.abs), Math.floor(density * delta.length));
+  const magnitude = new Float64Array(delta.length);
+  for (let p = 0; p < delta.length; p++) magnitude[p] = Math.abs(delta[p]!);
+  const mask = topKMask(magnitude, Math.floor(density * delta.length));
   for (let p = 0; p < delta.length; p++) if (!mask[p]) delta[p] = 0;
   return delta;
 }
@@ -211,7 +250,9 @@ export function dareKeepMask(
 ): Uint8Array {
   const rng = Rng.stream(seed, "merge", "dare", name, model);
   const mask = new Uint8Array(n);
-  for (let p = 0; p < n; p++) mask[p] = rng.next() < density ? 1 : 0;
+  // One 32-bit draw per entry: P(keep) = ⌊density·2³²⌋ / 2³², density to within 2⁻³².
+  const cut = Math.floor(density * 0x100000000);
+  for (let p = 0; p < n; p++) mask[p] = rng.nextU32() < cut ? 1 : 0;
   return mask;
 }
 
@@ -232,15 +273,18 @@ export function sceSelectMask(deltas: readonly Float64Array[], topk: number): Ui
   const n = deltas[0]!.length;
   if (topk >= 1) return new Uint8Array(n).fill(1);
   if (topk <= 0) return new Uint8Array(n);
+  const mean = new Float64Array(n);
+  for (const d of deltas) axpy(mean, 1 / deltas.length, d);
   const variance = new Float64Array(n);
+  for (const d of deltas) {
+    for (let p = 0; p < n; p++) {
+      const c = d[p]! - mean[p]!;
+      variance[p]! += c * c;
+    }
+  }
   let nonzero = 0;
   for (let p = 0; p < n; p++) {
-    let mean = 0;
-    for (const d of deltas) mean += d[p]!;
-    mean /= deltas.length;
-    let v = 0;
-    for (const d of deltas) v += (d[p]! - mean) ** 2;
-    variance[p] = v / deltas.length;
+    variance[p]! /= deltas.length;
     if (variance[p] !== 0) nonzero++;
   }
   return topKMask(variance, Math.floor(nonzero * topk));
@@ -259,25 +303,26 @@ export function sceWeights(deltas: readonly Float64Array[]): number[] {
 }
 
 function sce(base: Float32Array, models: readonly Float32Array[], topk: number): Float32Array {
+  const n = base.length;
   const deltas = models.map((m) => taskVector(m, base));
   const select = sceSelectMask(deltas, topk);
-  for (const d of deltas) for (let p = 0; p < d.length; p++) if (!select[p]) d[p] = 0;
+  for (const d of deltas) for (let p = 0; p < n; p++) if (!select[p]) d[p] = 0;
   const w = sceWeights(deltas);
-  const out = new Float32Array(base.length);
-  for (let p = 0; p < out.length; p++) {
-    let sum = 0;
-    for (const d of deltas) sum += d[p]!;
-    const elected = sum >= 0 ? 1 : -1;
-    let merged = 0;
-    let weight = 0;
-    for (let i = 0; i < deltas.length; i++) {
-      const d = deltas[i]![p]!;
-      if (Math.sign(d) === elected) {
-        merged += w[i]! * d;
-        weight += w[i]!;
+  const sum = new Float64Array(n);
+  for (const d of deltas) axpy(sum, 1, d);
+  const merged = new Float64Array(n);
+  const weight = new Float64Array(n);
+  deltas.forEach((d, i) => {
+    const wi = w[i]!;
+    for (let p = 0; p < n; p++) {
+      const x = d[p]!;
+      if (sum[p]! >= 0 ? x > 0 : x < 0) {
+        merged[p]! += wi * x;
+        weight[p]! += wi;
       }
     }
-    out[p] = base[p]! + merged / Math.max(weight, 1e-6);
-  }
+  });
+  const out = new Float32Array(n);
+  for (let p = 0; p < n; p++) out[p] = base[p]! + merged[p]! / Math.max(weight[p]!, 1e-6);
   return out;
 }

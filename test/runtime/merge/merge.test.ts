@@ -4,7 +4,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Rng } from "../../../runtime/rng.ts";
-import { dareKeepMask, mergeTensor, type MergeMethod } from "../../../runtime/merge/tensorMerge.ts";
+import {
+  dareKeepMask,
+  mergeTensor,
+  topKMask,
+  type MergeMethod,
+} from "../../../runtime/merge/tensorMerge.ts";
 import { mergeSafetensorsFiles } from "../../../runtime/merge/mergeFiles.ts";
 import { SafetensorsReader, writeSafetensors } from "../../../runtime/io/safetensors.ts";
 import { runReference } from "../rl/reference.ts";
@@ -146,6 +151,32 @@ describe("merge properties", () => {
           "sce topk 1",
         );
       }),
+    );
+  });
+
+  it("top-k selects exactly k positions, none smaller than an unselected one, ties in index order", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: -4, max: 4 }), { minLength: 1, maxLength: 60 }),
+        fc.nat(),
+        (xs, kRaw) => {
+          const values = Float64Array.from(xs);
+          const k = kRaw % (xs.length + 1);
+          const mask = topKMask(values, k);
+          expect(mask.reduce((s, x) => s + x, 0)).toBe(k);
+          const kept = xs.filter((_, i) => mask[i]);
+          const dropped = xs.filter((_, i) => !mask[i]);
+          if (kept.length && dropped.length)
+            expect(Math.min(...kept)).toBeGreaterThanOrEqual(Math.max(...dropped));
+          // Among equal values at the threshold, earlier indices are taken first.
+          const t = Math.min(...kept);
+          const atT = xs.map((x, i) => [x, i] as const).filter(([x]) => x === t);
+          const firstDropped = atT.findIndex(([, i]) => !mask[i]);
+          if (firstDropped >= 0)
+            expect(atT.slice(firstDropped).every(([, i]) => !mask[i])).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 
