@@ -19,6 +19,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     load: () => import("./commands/compile.ts"),
   },
   data: { summary: "write and validate task datasets", load: () => import("./commands/data.ts") },
+  run: {
+    summary: "train and evaluate an experiment with the built-in runtime",
+    load: () => import("./commands/run.ts"),
+  },
 };
 
 function usage(): string {

@@ -138,6 +138,17 @@ export const DIAGNOSTICS = {
   }),
   // ── QLX2xxx-QLX5xxx: names, types, stages, RL rules (language/diagnostics/semantic.ts) ──
   ...SEMANTIC_DIAGNOSTICS,
+  // ── QLX6xxx: the built-in runtime (`qlx run`) ──────────────────────────────────────────
+  QLX6001: def<{ node: string; feature: string }>({
+    severity: "error",
+    title: "not supported by the built-in runtime",
+    message: (p) => `${p.node}: ${p.feature} is not supported by the built-in runtime`,
+    help: () =>
+      "the file is valid (`qlx check` passes) and compiles for verl; to run the stages before this one here, pass --until STAGE",
+    explanation:
+      "`qlx run` executes the IR on this machine's ONNX Runtime engine. A construct that engine does not implement yet is refused before any training starts, naming the stage, instead of being skipped silently. The same file still compiles to a verl bundle.",
+    example: "stage m from s3 { agent = memory(chunk = 32K, memory = 4K), steps = 100 }",
+  }),
   // ── QLX7xxx: verl backend (`qlx compile --target verl`) ────────────────────────────────
   QLX7001: def<{ key: string; version: string; suggestion?: string; openParent?: string }>({
     severity: "error",

@@ -54,7 +54,7 @@ export const REPORT_CHARTS: readonly { key: string; title: string }[] = [
   { key: "reward/mean", title: "Reward (mean per step)" },
   { key: "entropy/mean", title: "Entropy (mean token entropy of responses)" },
   { key: "response/length_mean", title: "Response length (tokens)" },
-  { key: "aepo/negatives_masked", title: "AEPO: negative gradients masked (1) or active (0)" },
+  { key: "aepo/state", title: "AEPO: negative gradients masked (1) or active (0)" },
 ];
 
 interface ChartData {

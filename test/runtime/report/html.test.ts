@@ -16,7 +16,7 @@ function curve(group: string, seed: number, slope: number): MetricsRecord[] {
       "reward/mean": 0.2 + slope * i + 0.01 * seed,
       "entropy/mean": 0.8 - 0.01 * i,
       "response/length_mean": 10 + (i % 5),
-      "aepo/negatives_masked": i > 10 && i < 20 ? 1 : 0,
+      "aepo/state": i > 10 && i < 20 ? 1 : 0,
     },
   }));
 }

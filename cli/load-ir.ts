@@ -1,0 +1,53 @@
+// Shared by `qlx run` and `qlx ablate`: a FILE argument is a `.qlx` source (compiled here,
+// diagnostics printed) or an IR JSON file (validated by the IR schema).
+import * as fs from "node:fs";
+import * as nodePath from "node:path";
+import { compileFile, UsageError, type Project } from "../compiler/index.ts";
+import { IrDocument } from "../compiler/ir/schema.ts";
+import { renderForTerminal } from "./diagnostics-output.ts";
+
+export interface LoadedIr {
+  readonly ir: IrDocument;
+  readonly projectDir: string;
+  readonly project?: Project;
+}
+
+/** The IR of FILE, or an exit code (1: errors in the file, 2: usage) after printing why. */
+export function loadIr(
+  file: string,
+  opts: { profile?: string; name?: string; project?: string },
+): LoadedIr | { exit: number; message?: string } {
+  if (!fs.existsSync(file)) return { exit: 2, message: `cannot read ${file}` };
+  if (file.endsWith(".json")) {
+    const parsed = IrDocument.safeParse(JSON.parse(fs.readFileSync(file, "utf8")));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      process.stderr.write(
+        `${file}: not a valid qlx IR document: ${issue.path.join(".")}: ${issue.message}\n`,
+      );
+      return { exit: 1 };
+    }
+    return {
+      ir: parsed.data,
+      projectDir: opts.project ?? nodePath.dirname(nodePath.resolve(file)),
+    };
+  }
+  let result;
+  try {
+    result = compileFile(file, {
+      ...(opts.profile ? { profile: opts.profile } : {}),
+      ...(opts.name ? { name: opts.name } : {}),
+      ...(opts.project ? { projectDir: opts.project } : {}),
+    });
+  } catch (e) {
+    if (e instanceof UsageError) return { exit: 2, message: e.message };
+    throw e;
+  }
+  if (result.diagnostics.length > 0) process.stderr.write(renderForTerminal(result.diagnostics));
+  if (result.ir === undefined) return { exit: 1 };
+  return {
+    ir: result.ir,
+    projectDir: result.project?.root ?? nodePath.dirname(nodePath.resolve(file)),
+    ...(result.project ? { project: result.project } : {}),
+  };
+}

@@ -1,0 +1,148 @@
+// Turns a task's `data` (a file or a built-in generator) and the evaluation benchmarks into
+// tokenized examples for the policy. A prompt is [BOS] + the rendered prompt, middle-truncated
+// to the stage's input limit (DESIGN.md "Rollout"); a reference response (for the supervised
+// warm-up) is the ground truth followed by EOS.
+import { resolve } from "node:path";
+import type { ExperimentIr } from "../../compiler/ir/schema.ts";
+import type { TaskKind, TaskRecord } from "../data/schema.ts";
+import { readDataset } from "../data/dataset.ts";
+import { middleTruncate } from "../data/truncate.ts";
+import {
+  BENCHMARKS,
+  benchmarkPrompts,
+  buildBenchmark,
+  type BenchmarkName,
+} from "../tasks/benchmarks.ts";
+import { renderPrompt } from "../tasks/prompt.ts";
+import { generateDataset } from "../tasks/registry.ts";
+import type { TaskStyle } from "../tasks/types.ts";
+import { byteTokenizer } from "../tokenizer/byte.ts";
+
+export interface Example {
+  /** Index within its dataset (stable: the sampler and pass-rate bookkeeping key on it). */
+  readonly index: number;
+  /** The experiment's task name (or the benchmark name). */
+  readonly task: string;
+  readonly record: TaskRecord;
+  readonly prompt: readonly number[];
+  /** The ground-truth response text the rewards give full marks. */
+  readonly reference: string;
+}
+
+type IrTask = ExperimentIr["tasks"][number];
+
+/**
+ * The text a perfect response contains. MRCR-style records store the answer without the
+ * random prefix the response must start with (runtime/rewards mrcr_grade), so it is added back.
+ */
+export function referenceResponse(record: TaskRecord): string {
+  return record.task === "dialogue_memory" ? record.prefix + record.answer : record.answer;
+}
+
+/** [BOS] + prompt tokens, middle-truncated so the whole prompt fits in `maxInput` tokens. */
+export function encodePrompt(text: string, maxInput: number): number[] {
+  const kept = middleTruncate(text, maxInput - 1, byteTokenizer).text;
+  return [byteTokenizer.special.bos, ...byteTokenizer.encode(kept)];
+}
+
+export function encodeResponse(text: string): number[] {
+  return [...byteTokenizer.encode(text), byteTokenizer.special.eos];
+}
+
+/**
+ * The built-in generators render prompts in a compact form for tiny from-scratch models and in
+ * prose for real ones; the experiment's policy decides which.
+ */
+export function taskStyle(ir: ExperimentIr): TaskStyle {
+  return ir.models[0]?.init.kind === "tiny" ? "tiny" : "natural";
+}
+
+/** Generator parameters the IR's `generate(...)` sets, in the generator's own names. */
+function generatorParams(
+  data: Extract<IrTask["data"], { kind: "generate" }>,
+): Record<string, unknown> {
+  const facts = { min: data.facts[0], max: data.facts[1] };
+  switch (data.generator) {
+    case "multiple_choice":
+      return { facts, choices: data.choices };
+    case "multihop":
+      return { hops: { min: data.hops, max: data.hops } };
+    case "reading":
+    case "corpus_numeric":
+      return { facts };
+    case "dialogue_memory":
+      return {};
+  }
+}
+
+export interface ExampleSource {
+  readonly projectDir: string;
+  readonly seed: number;
+  readonly style: TaskStyle;
+}
+
+/** One task's examples at `maxInput` tokens. Generated data never contains an eval prompt. */
+export async function taskExamples(
+  task: IrTask,
+  maxInput: number,
+  src: ExampleSource,
+): Promise<Example[]> {
+  let records: TaskRecord[];
+  if (task.data.kind === "path") {
+    records = [];
+    for await (const r of readDataset(resolve(src.projectDir, task.data.path))) records.push(r);
+  } else {
+    const inputTokens = maxInput - 1;
+    records = await generateDataset(
+      task.data.generator as TaskKind,
+      { style: src.style, inputTokens, ...generatorParams(task.data) },
+      task.data.count,
+      src.seed * 1_000_003 + task.data.seed,
+      {
+        space: "train",
+        stream: task.name,
+        exclude: await benchmarkPrompts({ style: src.style, inputTokens }),
+      },
+    );
+  }
+  return records.map((record, index) => ({
+    index,
+    task: task.name,
+    record,
+    prompt: encodePrompt(renderPrompt(record), maxInput),
+    reference: referenceResponse(record),
+  }));
+}
+
+/** All tasks of a stage in one indexable list (task-balanced sampling keys on `task`). */
+export async function stageExamples(
+  tasks: readonly IrTask[],
+  maxInput: number,
+  src: ExampleSource,
+): Promise<Example[]> {
+  const all: Example[] = [];
+  for (const t of tasks) {
+    for (const e of await taskExamples(t, maxInput, src)) all.push({ ...e, index: all.length });
+  }
+  return all;
+}
+
+/** A benchmark's evaluation set, `limit` items (0 = all), prompts truncated to `maxInput`. */
+export async function benchmarkExamples(
+  name: string,
+  opts: { style: TaskStyle; maxInput: number; limit: number },
+): Promise<Example[]> {
+  if (!(name in BENCHMARKS)) throw new Error(`unknown benchmark "${name}"`);
+  const records = await buildBenchmark(name as BenchmarkName, {
+    style: opts.style,
+    inputTokens: opts.maxInput - 1,
+    ...(opts.limit > 0 ? { count: opts.limit } : {}),
+  });
+  return records.map((record, index) => ({
+    index,
+    task: name,
+    record,
+    prompt: encodePrompt(renderPrompt(record), opts.maxInput),
+    reference: referenceResponse(record),
+  }));
+}

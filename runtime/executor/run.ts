@@ -1,0 +1,470 @@
+// `qlx run`: executes one experiment's IR — warm-up, then the schedule's stages and merges in
+// order — writing metrics, evaluations, checkpoints and a summary into the run directory
+// (layout.ts). Deterministic for a seed: every random draw comes from a counter-based stream
+// keyed by (seed, stage, step, …), so a run resumed from its last checkpoint ends bit-identical
+// to one that was never interrupted.
+import { createHash } from "node:crypto";
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+} from "node:fs";
+import { join } from "node:path";
+import type { ExperimentIr, Merge, Stage } from "../../compiler/ir/schema.ts";
+import { writeAtomic } from "../io/atomic.ts";
+import { SafetensorsReader } from "../io/safetensors.ts";
+import { mergeSafetensorsFiles } from "../merge/mergeFiles.ts";
+import { modelConfig } from "../model/config.ts";
+import { initWeights } from "../model/transformer.ts";
+import { buildReward, rewardSpecFromIr, type Reward } from "../rewards/registry.ts";
+import { AepoController, type AepoState } from "../rl/aepo.ts";
+import { retrospectiveCarryOver } from "../rl/samplers/retrospective.ts";
+import { TaskBalancedSampler, type TaskBalancedState } from "../rl/samplers/taskBalanced.ts";
+import { UniformSampler, type UniformSamplerState } from "../rl/samplers/uniform.ts";
+import { hashKeys } from "../rng.ts";
+import { BYTE_VOCAB_SIZE } from "../tokenizer/byte.ts";
+import type { Device } from "../tensor/session.ts";
+import { benchmarkExamples, stageExamples, taskStyle, type Example } from "./examples.ts";
+import { evalDecodeSettings, evaluateBenchmark } from "./evaluate.ts";
+import { RUN_FILES, type EvalRecord, type MetricsRecord, type RunSummary } from "./layout.ts";
+import { mergeMethod, stageNodes, stages } from "./plan.ts";
+import { Policy } from "./policy.ts";
+import { textTable, type Progress } from "./progress.ts";
+import { rlStep, STEP_METRICS } from "./rl-step.ts";
+import { warmup } from "./warmup.ts";
+
+export interface RunOptions {
+  readonly outDir: string;
+  readonly projectDir: string;
+  readonly device: Device;
+  readonly threads?: number;
+  readonly resume: boolean;
+  /** Stop after this stage or merge (inclusive). */
+  readonly until?: string;
+  /** Write a resumable checkpoint every this many steps (and at every stage end). */
+  readonly checkpointEvery: number;
+  readonly progress: Progress;
+}
+
+/** Features of the IR this runtime cannot execute, as (stage, feature) pairs. */
+export function unsupportedFeatures(ir: ExperimentIr): { node: string; feature: string }[] {
+  const out: { node: string; feature: string }[] = [];
+  if (ir.models.some((m) => m.init.kind !== "tiny")) {
+    out.push({
+      node: ir.models[0]!.name,
+      feature: `model init "${(ir.models[0]!.init as { id?: string }).id}" (the built-in runtime trains tiny(...) models; real models run on verl)`,
+    });
+  }
+  for (const s of stages(ir)) {
+    const n = stageNodes(s);
+    if (n.rollout.agent)
+      out.push({ node: s.name, feature: "agent = memory(...) (the memory-agent runtime)" });
+    if (n.loss.kl_coef > 0 || n.reward.kl_coef > 0)
+      out.push({ node: s.name, feature: "a KL penalty to a reference policy" });
+    if (n.loss.updates_per_batch > 1)
+      out.push({ node: s.name, feature: "updates_per_batch > 1 (off-policy PPO updates)" });
+    if (n.sampler.op === "pass_rate_binned")
+      out.push({ node: s.name, feature: "sampler = pass_rate_binned(...)" });
+  }
+  return out;
+}
+
+interface RunState {
+  readonly irHash: string;
+  /** Schedule index of the node in progress (schedule.length when done). */
+  readonly node: number;
+  /** Steps completed in the stage in progress. */
+  readonly step: number;
+  readonly globalStep: number;
+  readonly sampler: TaskBalancedState | UniformSamplerState | null;
+  readonly aepo: AepoState | null;
+  /** Last observed pass rate per example, per finished or running stage. */
+  readonly passRates: Record<string, [number, number][]>;
+  readonly metricsBytes: number;
+  readonly evalBytes: number;
+  readonly seconds: Record<string, number>;
+  readonly warmupScores: Record<string, number>;
+}
+
+function sizeOr0(file: string): number {
+  return existsSync(file) ? statSync(file).size : 0;
+}
+
+function compareOp(op: "<" | "<=" | ">" | ">=", a: number, b: number): boolean {
+  return op === "<" ? a < b : op === "<=" ? a <= b : op === ">" ? a > b : a >= b;
+}
+
+export async function runExperiment(ir: ExperimentIr, opts: RunOptions): Promise<RunSummary> {
+  const dir = opts.outDir;
+  const ckptDir = join(dir, RUN_FILES.checkpoints);
+  mkdirSync(ckptDir, { recursive: true });
+  const irText = JSON.stringify(ir, null, 2) + "\n";
+  const irHash = createHash("sha256").update(irText).digest("hex");
+  const metricsFile = join(dir, RUN_FILES.metrics);
+  const evalFile = join(dir, RUN_FILES.eval);
+  const latestFile = join(dir, RUN_FILES.latest);
+  const stateCkpt = join(ckptDir, "state.safetensors");
+
+  let state: RunState | undefined;
+  if (opts.resume && existsSync(latestFile)) {
+    state = JSON.parse(readFileSync(latestFile, "utf8")) as RunState;
+    if (state.irHash !== irHash) {
+      throw new Error(
+        `${dir}: the run was started from a different IR; resume with the same file, profile and seed, or use a new --out`,
+      );
+    }
+    // Drop records written after the checkpoint: the resumed run writes them again.
+    truncateSync(metricsFile, state.metricsBytes);
+    truncateSync(evalFile, state.evalBytes);
+  } else {
+    if (existsSync(join(dir, RUN_FILES.summary)) || existsSync(latestFile)) {
+      throw new Error(
+        `${dir} already holds a run; pass --resume to continue it or choose another --out`,
+      );
+    }
+    writeAtomic(join(dir, RUN_FILES.ir), irText);
+    writeAtomic(metricsFile, "");
+    writeAtomic(evalFile, "");
+  }
+
+  const style = taskStyle(ir);
+  const model = ir.models[0]!;
+  if (model.init.kind !== "tiny")
+    throw new Error(`model ${model.name}: the built-in runtime trains tiny(...) models only`);
+  const config = modelConfig({
+    vocab: Math.max(model.init.vocab, BYTE_VOCAB_SIZE),
+    dim: model.init.dim,
+    layers: model.init.layers,
+    heads: model.init.heads,
+    context: model.context,
+  });
+  const policyOptions = { device: opts.device, threads: opts.threads };
+  const src = { projectDir: opts.projectDir, seed: ir.seed, style };
+  const rewards = new Map<string, Reward>(
+    ir.tasks.map((t) => [t.name, buildReward(rewardSpecFromIr(t.reward))]),
+  );
+  const stageList = stages(ir);
+
+  const benchmarkSets = new Map<string, Example[]>();
+  const ev = ir.evaluate;
+  if (ev) {
+    for (const b of ev.benchmarks) {
+      benchmarkSets.set(
+        b,
+        await benchmarkExamples(b, { style, maxInput: ev.input, limit: ev.limit }),
+      );
+    }
+  }
+
+  const writeMetrics = (r: MetricsRecord) => appendFileSync(metricsFile, JSON.stringify(r) + "\n");
+  const evaluateAll = async (policy: Policy, point: string, step: number, globalStep: number) => {
+    const scores: Record<string, number> = {};
+    if (!ev) return scores;
+    for (const [name, examples] of benchmarkSets) {
+      const s = await evaluateBenchmark(
+        policy,
+        name,
+        examples,
+        evalDecodeSettings(ev, ir.seed, point),
+      );
+      const rec: EvalRecord = {
+        stage: point,
+        step,
+        globalStep,
+        benchmark: name,
+        mode: "full",
+        metric: s.metric,
+        score: s.score,
+        n: s.n,
+        stderr: s.stderr,
+      };
+      appendFileSync(evalFile, JSON.stringify(rec) + "\n");
+      scores[name] = s.score;
+    }
+    const avg =
+      Object.values(scores).reduce((a, b) => a + b, 0) / Math.max(1, Object.keys(scores).length);
+    scores["avg"] = avg;
+    opts.progress.log(
+      `eval ${point}@${step}: ` +
+        Object.entries(scores)
+          .map(([k, v]) => `${k} ${(100 * v).toFixed(1)}`)
+          .join("  "),
+    );
+    return scores;
+  };
+
+  const weightsFile = (name: string) => join(ckptDir, `${name}.safetensors`);
+  const examplesByStage = new Map<string, Example[]>();
+  const seconds: Record<string, number> = { ...(state?.seconds ?? {}) };
+  let warmupScores: Record<string, number> = { ...(state?.warmupScores ?? {}) };
+  const passRates = new Map<string, Map<number, number>>(
+    Object.entries(state?.passRates ?? {}).map(([k, v]) => [k, new Map(v)]),
+  );
+  let globalStep = state?.globalStep ?? 0;
+
+  const saveState = async (
+    policy: Policy | null,
+    s: Omit<
+      RunState,
+      "irHash" | "passRates" | "metricsBytes" | "evalBytes" | "seconds" | "warmupScores"
+    >,
+  ) => {
+    if (policy) await policy.save(stateCkpt, true);
+    const full: RunState = {
+      ...s,
+      irHash,
+      passRates: Object.fromEntries([...passRates].map(([k, v]) => [k, [...v]])),
+      metricsBytes: sizeOr0(metricsFile),
+      evalBytes: sizeOr0(evalFile),
+      seconds,
+      warmupScores,
+    };
+    writeAtomic(latestFile, JSON.stringify(full, null, 2) + "\n");
+  };
+
+  // ── warm-up ────────────────────────────────────────────────────────────────────────────
+  if (!state) {
+    const t = performance.now();
+    const policy = Policy.fromWeights(
+      config,
+      initWeights(config, model.init.seed + ir.seed),
+      policyOptions,
+    );
+    if (ir.warmup && stageList.length > 0) {
+      const first = stageList[0]!;
+      const examples = await stageExamples(ir.tasks, first.input, src);
+      const result = await warmup(
+        ir,
+        policy,
+        examples,
+        first.output,
+        opts.progress,
+        (step, metrics) => writeMetrics({ stage: "warmup", step, globalStep: 0, metrics }),
+      );
+      opts.progress.log(
+        `warm-up: ${result.steps} steps, held-out exact match ${(100 * result.accuracy).toFixed(1)}%${result.reachedTarget ? "" : " (target not reached)"}`,
+      );
+    }
+    await policy.save(weightsFile("warmup"), false);
+    warmupScores = await evaluateAll(policy, "warmup", 0, 0);
+    seconds["warmup"] = (performance.now() - t) / 1000;
+    await policy.release();
+    state = {
+      irHash,
+      node: 0,
+      step: 0,
+      globalStep: 0,
+      sampler: null,
+      aepo: null,
+      passRates: {},
+      metricsBytes: 0,
+      evalBytes: 0,
+      seconds,
+      warmupScores,
+    };
+    await saveState(null, { node: 0, step: 0, globalStep: 0, sampler: null, aepo: null });
+  }
+
+  // ── schedule ───────────────────────────────────────────────────────────────────────────
+  let finalScores: Record<string, number> = warmupScores;
+  let previous = "warmup";
+  for (let i = 0; i < ir.schedule.length; i++) {
+    const node = ir.schedule[i]!;
+    if (i < state.node) {
+      previous = node.name;
+      continue;
+    }
+    const t = performance.now() - (seconds[node.name] ?? 0) * 1000;
+    if (node.kind === "merge") {
+      runMerge(node, weightsFile);
+      if (ev?.after.includes(node.name)) {
+        const policy = Policy.load(weightsFile(node.name), policyOptions, false);
+        finalScores = await evaluateAll(policy, node.name, 0, globalStep);
+        await policy.release();
+      }
+    } else {
+      const resumeHere = state.node === i && state.step > 0;
+      const scores = await runStage(node, resumeHere ? state : undefined, node.from ?? previous);
+      if (scores) finalScores = scores;
+    }
+    seconds[node.name] = (performance.now() - t) / 1000;
+    previous = node.name;
+    await saveState(null, { node: i + 1, step: 0, globalStep, sampler: null, aepo: null });
+    if (opts.until === node.name) break;
+  }
+
+  async function runStage(
+    stage: Stage,
+    resume: RunState | undefined,
+    from: string,
+  ): Promise<Record<string, number> | undefined> {
+    const nodes = stageNodes(stage);
+    const own = await stageExamples(
+      ir.tasks.filter((t) => nodes.dataset.tasks.includes(t.name)),
+      stage.input,
+      src,
+    );
+    let examples = own;
+    const retro = nodes.dataset.retrospective;
+    if (retro) {
+      // §4.1 / QwenLong-L1: hard examples of the previous stage (mean reward below x) join
+      // this stage's data, if they fit its length limits.
+      const prevExamples =
+        examplesByStage.get(retro.from_stage) ?? (await examplesOf(retro.from_stage));
+      const rates = passRates.get(retro.from_stage) ?? new Map();
+      const carried = retrospectiveCarryOver(
+        [...rates].map(([index, passRate]) => ({
+          index,
+          passRate,
+          inputTokens: prevExamples[index]!.prompt.length,
+        })),
+        retro.pass_rate.value,
+        { maxInputTokens: stage.input, maxOutputTokens: stage.output },
+      ).carried.filter((idx) =>
+        compareOp(retro.pass_rate.op, rates.get(idx)!, retro.pass_rate.value),
+      );
+      examples = [
+        ...own,
+        ...carried.map((idx, k) => ({ ...prevExamples[idx]!, index: own.length + k })),
+      ];
+      opts.progress.log(
+        `[${stage.name}] retrospective: ${carried.length} hard examples carried from ${retro.from_stage}`,
+      );
+    }
+    examplesByStage.set(stage.name, examples);
+
+    const samplerSeed = hashKeys(ir.seed, "sampler", stage.name);
+    const sampler =
+      nodes.sampler.op === "task_balanced"
+        ? new TaskBalancedSampler(
+            examples.map((e) => e.task),
+            { batchSize: nodes.sampler.batch, over: "task" },
+            samplerSeed,
+            resume?.sampler as TaskBalancedState | undefined,
+          )
+        : new UniformSampler(
+            examples.length,
+            nodes.sampler.batch,
+            samplerSeed,
+            resume?.sampler as UniformSamplerState | undefined,
+          );
+    const aepo =
+      nodes.control.op === "aepo"
+        ? new AepoController(
+            { low: nodes.control.low!, high: nodes.control.high! },
+            resume?.aepo ?? undefined,
+          )
+        : undefined;
+    const policy = resume
+      ? Policy.load(stateCkpt, policyOptions, true)
+      : Policy.load(weightsFile(from), policyOptions, false);
+    const rates = passRates.get(stage.name) ?? new Map<number, number>();
+    passRates.set(stage.name, rates);
+    let scores: Record<string, number> | undefined;
+    const o = nodes.optimizer;
+    opts.progress.startStage(stage.name, stage.steps);
+    for (let step = (resume?.step ?? 0) + 1; step <= stage.steps; step++) {
+      const lr = o.warmup_steps > 0 ? o.lr * Math.min(1, step / o.warmup_steps) : o.lr;
+      const outcome = await rlStep({
+        seed: ir.seed,
+        stage,
+        nodes,
+        step,
+        examples,
+        batch: sampler.nextBatch(),
+        rewards,
+        policy,
+        aepo,
+        lr,
+      });
+      for (const [idx, r] of outcome.passRates) rates.set(idx, r);
+      globalStep++;
+      writeMetrics({ stage: stage.name, step, globalStep, metrics: outcome.metrics });
+      opts.progress.step({
+        step,
+        reward: outcome.metrics[STEP_METRICS.reward],
+        entropy: outcome.metrics[STEP_METRICS.entropy],
+      });
+      const evalNode = nodes.evaluate;
+      if (
+        evalNode &&
+        ((evalNode.every > 0 && step % evalNode.every === 0) ||
+          (evalNode.at_end && step === stage.steps))
+      ) {
+        scores = await evaluateAll(policy, stage.name, step, globalStep);
+      }
+      if (step % opts.checkpointEvery === 0 && step < stage.steps) {
+        await saveState(policy, {
+          node: ir.schedule.indexOf(stage),
+          step,
+          globalStep,
+          sampler: sampler.state(),
+          aepo: aepo?.state() ?? null,
+        });
+      }
+    }
+    opts.progress.endStage();
+    await policy.save(weightsFile(stage.name), false);
+    if (ev?.after.includes(stage.name) && !(nodes.evaluate?.at_end ?? false)) {
+      scores = await evaluateAll(policy, stage.name, stage.steps, globalStep);
+    }
+    await policy.release();
+    return scores;
+  }
+
+  async function examplesOf(name: string): Promise<Example[]> {
+    const s = stageList.find((x) => x.name === name)!;
+    const nodes = stageNodes(s);
+    return stageExamples(
+      ir.tasks.filter((t) => nodes.dataset.tasks.includes(t.name)),
+      s.input,
+      src,
+    );
+  }
+
+  const summary: RunSummary = {
+    experiment: ir.name,
+    profile: ir.profile,
+    seed: ir.seed,
+    device: opts.device,
+    stages: stageList.map((s) => ({ name: s.name, steps: s.steps, seconds: seconds[s.name] ?? 0 })),
+    final: finalScores,
+    warmup: warmupScores,
+    seconds: Object.values(seconds).reduce((a, b) => a + b, 0),
+  };
+  writeAtomic(join(dir, RUN_FILES.summary), JSON.stringify(summary, null, 2) + "\n");
+  return summary;
+}
+
+/** Merges stage weight files tensor by tensor; the result is a checkpoint like its inputs. */
+function runMerge(m: Merge, weightsFile: (name: string) => string): void {
+  const first = SafetensorsReader.open(weightsFile(m.base ?? m.models[0]!));
+  const metadata = first.metadata;
+  first.close();
+  mergeSafetensorsFiles({
+    method: mergeMethod(m),
+    ...(m.base ? { base: weightsFile(m.base) } : {}),
+    models: m.models.map(weightsFile),
+    out: weightsFile(m.name),
+    metadata,
+  });
+}
+
+/** The terminal summary: evaluation scores of the warm-up checkpoint and of the final model. */
+export function summaryTable(s: RunSummary): string {
+  const names = Object.keys(s.final);
+  const rows = names.map((n) => {
+    const w = s.warmup[n];
+    const f = s.final[n]!;
+    return [
+      n,
+      w === undefined ? "–" : (100 * w).toFixed(1),
+      (100 * f).toFixed(1),
+      w === undefined ? "–" : `${f >= w ? "+" : ""}${(100 * (f - w)).toFixed(1)}`,
+    ];
+  });
+  return textTable(["benchmark", "warm-up", "final", "Δ"], rows);
+}
