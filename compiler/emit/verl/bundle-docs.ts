@@ -124,7 +124,7 @@ stops resumes from its last checkpoint when you launch again; finished stages le
 
 ## Schedule
 
-${schedule}
+${schedule === "" ? "Nothing to train: this experiment only evaluates its initial model (`train = false`)." : schedule}
 
 | stage | steps | responses/step | GPUs | responses/rank | optimizer mini-batch per rank × updates |
 |---|---|---|---|---|---|
@@ -134,7 +134,7 @@ ${stages.map(planLine).join("\n")}
 
 - \`configs/<stage>.args\` — the Hydra overrides of verl's \`ppo_trainer.yaml\` for one stage, one
   \`key=value\` per line, checked against verl ${version}'s config (\`+\` marks a key verl does not
-  declare). \`{data_dir}\`, \`{checkpoint_dir}\`, \`{model_path}\`, \`{bundle_dir}\` are filled in by the driver.
+  declare). \`{data_dir}\`, \`{checkpoint_dir}\`, \`{model_path}\` are filled in by the driver.
 - \`configs/<merge>.mergekit.yaml\` — mergekit configuration of a merge; \`{weights:NAME}\` is the
   Hugging Face checkpoint of stage or merge NAME.
 - \`qlx_verl/\` — what verl ${version} lacks, imported by every Ray process:

@@ -126,7 +126,7 @@ function capabilityDiagnostics(ir: ExperimentIr, span: Span): Diagnostic[] {
   return out;
 }
 
-function clusterOptions(ir: ExperimentIr, opts: EmitVerlOptions): VerlClusterOptions {
+function clusterOptions(opts: EmitVerlOptions): VerlClusterOptions {
   const gpusPerNode = opts.gpusPerNode ?? 8;
   return {
     nnodes: opts.nnodes ?? 1,
@@ -137,11 +137,21 @@ function clusterOptions(ir: ExperimentIr, opts: EmitVerlOptions): VerlClusterOpt
   };
 }
 
-function emitExperiment(ir: ExperimentIr, opts: EmitVerlOptions): VerlBundle {
+function emitExperiment(graph: ExperimentIr, opts: EmitVerlOptions): VerlBundle {
   const version = opts.version ?? DEFAULT_VERL_VERSION;
-  const cluster = clusterOptions(ir, opts);
-  const span = sourceSpan(ir.source);
+  const span = sourceSpan(graph.source);
+  // `train = false` (an ablation's base-model row) only evaluates: nothing runs on verl.
+  const ir: ExperimentIr = graph.train ? graph : { ...graph, schedule: [] };
+  const cluster = clusterOptions(opts);
   const diagnostics: Diagnostic[] = capabilityDiagnostics(ir, span);
+  if (!graph.train) {
+    diagnostics.push(
+      diag("QLX7017", span, {
+        what: `the schedule of '${graph.name}'`,
+        why: "it does not train (train = false); evaluate the base model with your benchmark harness",
+      }),
+    );
+  }
   const files = new Map<string, string>();
   const plans: StagePlan[] = [];
   for (const entry of ir.schedule) {

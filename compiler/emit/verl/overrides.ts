@@ -97,7 +97,9 @@ export function stageOverrides(
     set("rolloutValDoSample", true);
   }
 
-  set("customRewardPath", "{bundle_dir}/qlx_verl/reward_fn.py");
+  // Relative to the bundle, which is every Ray process's working directory (main.py ships it
+  // as the runtime_env working_dir), so the path holds on every node.
+  set("customRewardPath", "qlx_verl/reward_fn.py");
   set("customRewardName", "compute_score");
   set("advEstimator", VERL_ENUMS.pluginAdvEstimator.grpo[version]);
   set("useKlInReward", reward.kl_coef > 0);

@@ -8,7 +8,7 @@ For each entry of config.json's `schedule`:
   merge  -- run mergekit on configs/<merge>.mergekit.yaml (SCE, TIES, DARE, ...).
 A finished entry leaves `<checkpoint_dir>/<name>/DONE` and is skipped on a rerun, so a killed
 schedule resumes where it stopped (verl itself resumes inside a stage: trainer.resume_mode=auto).
-Placeholders in the overrides: {data_dir}, {checkpoint_dir}, {model_path}, {bundle_dir}; in a
+Placeholders in the overrides: {data_dir}, {checkpoint_dir}, {model_path}; in a
 mergekit file, {weights:NAME} is the weights directory of stage or merge NAME.
 """
 
@@ -82,7 +82,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             if retro is not None:
                 scores = os.path.join(ckpt_dir, retro["from_stage"], "qlx_scores.jsonl")
                 run([sys.executable, "-m", "qlx_verl.retrospective", "--scores", scores, "--pool", os.path.join(data_dir, retro["from_stage"], "train.parquet"), "--into", os.path.join(data_dir, name, "train.parquet"), "--below", str(retro["below"]), "--max-input", str(entry["input"]), "--max-output", str(entry["output"])], a.dry_run)
-            values = {"data_dir": data_dir, "checkpoint_dir": ckpt_dir, "model_path": model, "bundle_dir": BUNDLE_DIR}
+            values = {"data_dir": data_dir, "checkpoint_dir": ckpt_dir, "model_path": model}
             overrides = [arg.format(**values) for arg in read_args(os.path.join(BUNDLE_DIR, "configs", f"{name}.args"))]
             run([sys.executable, "-m", "qlx_verl.main", *overrides], a.dry_run)
         if not a.dry_run:

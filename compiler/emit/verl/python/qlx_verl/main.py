@@ -24,8 +24,14 @@ def run_stage(config) -> None:
     import ray
 
     if not ray.is_initialized():
+        # The bundle is every Ray process's working directory, on every node: qlx_verl imports in
+        # the workers (external_lib) and relative paths such as the reward file resolve.
         ray.init(
-            runtime_env={"env_vars": {"TOKENIZERS_PARALLELISM": "true", "NCCL_DEBUG": "WARN", "VLLM_LOGGING_LEVEL": "WARN"}},
+            runtime_env={
+                "working_dir": os.path.dirname(settings.PACKAGE_DIR),
+                "excludes": ["data/", "checkpoints/", ".git/"],
+                "env_vars": {"TOKENIZERS_PARALLELISM": "true", "NCCL_DEBUG": "WARN", "VLLM_LOGGING_LEVEL": "WARN"},
+            },
             num_cpus=config.ray_init.num_cpus,
         )
     runner = ray.remote(num_cpus=1)(TaskRunner).remote()
