@@ -84,6 +84,7 @@ export function lowerExperiment(m: ExperimentModel, opts: LowerOptions): Experim
       )
     : [];
   const until = warm?.get("until");
+  const lastStage = m.schedule.filter((x) => x.kind === "stage").at(-1);
   return {
     version: IR_VERSION,
     kind: "experiment",
@@ -166,8 +167,10 @@ export function lowerExperiment(m: ExperimentModel, opts: LowerOptions): Experim
             after: evalAfter,
             samples: n(evaluate.get("samples"), "samples"),
             limit: n(evaluate.get("limit"), "limit"),
-            input: n(evaluate.get("input"), "evaluate input"),
-            output: n(evaluate.get("output"), "evaluate output"),
+            input:
+              num(evaluate.get("input")) ?? n(lastStage?.fields.get("input"), "evaluate input"),
+            output:
+              num(evaluate.get("output")) ?? n(lastStage?.fields.get("output"), "evaluate output"),
             temperature: n(rollout.get("temperature"), "temperature"),
             top_p: n(rollout.get("top_p"), "top_p"),
             truncate: s(rollout.get("truncate"), "truncate") as "middle",

@@ -18,6 +18,7 @@ import {
 } from "./rl.ts";
 import {
   checkEvaluateCadence,
+  checkEvaluateLengths,
   checkInputGrows,
   checkMergeBase,
   checkMergeModels,
@@ -38,8 +39,10 @@ export const CHECKS: {
   readonly merge: readonly Check<MergeModel>[];
 } = {
   experiment: [
+    checkEvaluateLengths,
     checkScheduleNotEmpty,
     checkScheduleAcyclic,
+    checkEvaluateLengths,
     checkBatchDivisible,
     checkGroupBaseline,
     checkLoss,

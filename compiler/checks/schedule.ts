@@ -164,3 +164,17 @@ export function checkMergeUsed(mg: MergeModel, { model, graph, report }: CheckIn
   if (!usedByStage && !usedByMerge && !evaluated && !last)
     report(diag("QLX4010", mg.span, { name: mg.name }));
 }
+
+/** Evaluation lengths default to the last stage's; without stages they must be given. */
+export function checkEvaluateLengths(m: ExperimentModel, { report }: CheckInput): void {
+  if (m.evaluate === undefined || m.schedule.some((n) => n.kind === "stage")) return;
+  for (const name of ["input", "output"]) {
+    if (m.evaluate.fields.get(name)?.k === "absent")
+      report(
+        diag("QLX3003", m.evaluate.node.headSpan, {
+          name,
+          parent: "evaluate (no stage to take it from)",
+        }),
+      );
+  }
+}

@@ -290,6 +290,7 @@ export const ExperimentIr = z.object({
   source: z.string(),
   profile: z.string().nullable(),
   seed: Count,
+  /** false: the schedule is empty and only the initial model is evaluated (baseline rows). */
   train: z.boolean(),
   data_parallel: Positive,
   models: z.array(Model).min(1),

@@ -236,8 +236,12 @@ const evaluate: BlockSpec = {
     f("limit", { kind: "int", range: { min: 0 } }, "Questions per benchmark; 0: all.", {
       default: 0,
     }),
-    f("input", positiveTokens, "Maximum input tokens (middle truncation).", { default: 131072 }),
-    f("output", positiveTokens, "Maximum generated tokens.", { default: 51200 }),
+    f(
+      "input",
+      positiveTokens,
+      "Maximum input tokens (middle truncation); default: the last stage's input (the paper evaluates at 128K, §5.1).",
+    ),
+    f("output", positiveTokens, "Maximum generated tokens; default: the last stage's output."),
   ],
   blocks: [],
 };
