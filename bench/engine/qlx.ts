@@ -15,7 +15,7 @@ import { TrainState } from "../../runtime/tensor/train.ts";
 import type { ModelConfig } from "../../runtime/model/config.ts";
 import { compileTrainStep, initWeights, lossScalars } from "../../runtime/model/transformer.ts";
 import { PolicyGenerator } from "../../runtime/model/generate.ts";
-import { buildDecode } from "../../runtime/model/decode-graphs.ts";
+import { buildDecode, decodeWeights } from "../../runtime/model/decode-graphs.ts";
 import { toOnnx, type OnnxModel } from "../../runtime/tensor/onnx.ts";
 import { TokenSampler } from "../../runtime/model/sampling.ts";
 
@@ -222,12 +222,11 @@ export async function rollout(rc: RolloutCase, threads: number): Promise<Rollout
   const slots = rc.prompt + rc.newTokens - 1;
   const model = toOnnx(buildDecode(rc.config, rc.sequences, slots));
   const decode = await CompiledGraph.create(model, { threads });
-  const feeds: Record<string, Feed> = { ...weights };
+  const feeds: Record<string, Feed> = decodeWeights(rc.config, weights);
   for (const { name, dtype, shape } of model.inputs) {
     if (feeds[name] !== undefined) continue;
     const size = shape.reduce((a, b) => a * b, 1);
-    feeds[name] =
-      dtype === "int64" ? new BigInt64Array(size).fill(BigInt(rc.prompt)) : new Float32Array(size);
+    feeds[name] = dtype === "int64" ? new BigInt64Array(size).fill(1n) : new Float32Array(size);
   }
   const stepTimes: number[] = [];
   let logits: Float32Array = new Float32Array(0);

@@ -13,6 +13,10 @@
 // node ever copies the cache. S is fixed per graph (prompt + max new tokens); slots not yet
 // written are masked by `keyBias`.
 //
+// The decode graph spells the block out for one token (fused projections, reshapes instead of
+// transposes) rather than reusing transformer.ts `forward`, whose attention concatenates the
+// past into a new tensor; the logits parity test holds the two to the same function.
+//
 // Decode attention over [cache ; new token] (the new token attends to itself, as in a full
 // causal forward): scores = [q·Kᵀ·scale + keyBias, q·k_new·scale], softmax in float32, then
 // out = p[:S]·V + p[S]·v_new. Equal to the full forward's attention for that position up to
@@ -20,67 +24,15 @@
 
 import { Graph } from "../tensor/ir.ts";
 import type { Tensor } from "../tensor/ir.ts";
-import {
-  add,
-  concat,
-  gather,
-  matmul,
-  mul,
-  reshape,
-  slice,
-  softmax,
-  sum,
-  transpose,
-} from "../tensor/ops.ts";
-import { applyRope, rmsNorm, ropeTables, swiglu } from "../tensor/nn.ts";
+import { add, concat, gather, matmul, mul, reshape, slice, softmax, sum } from "../tensor/ops.ts";
+import { applyRope, rmsNorm, ropeTables, silu } from "../tensor/nn.ts";
 import { headDim, type ModelConfig } from "./config.ts";
-import { declareWeights, forward, type ModelWeights } from "./transformer.ts";
+import { declareWeights, forward } from "./transformer.ts";
 
 export const cacheKeyName = (layer: number): string => `cache.${layer}.k`;
 export const cacheValueName = (layer: number): string => `cache.${layer}.v`;
 export const newKeyName = (layer: number): string => `new.${layer}.k`;
 export const newValueName = (layer: number): string => `new.${layer}.v`;
-
-interface Projected {
-  readonly q: Tensor;
-  readonly k: Tensor;
-  readonly v: Tensor;
-}
-
-/** RMSNorm, q/k/v projections to [N, H, T, hd], RoPE on q and k. */
-function projectQkv(
-  x: Tensor,
-  w: ModelWeights,
-  layer: number,
-  config: ModelConfig,
-  rope: { cos: Tensor; sin: Tensor },
-): Projected {
-  const [n, t] = x.shape as [number, number, number];
-  const hd = headDim(config);
-  const l = w.layers[layer]!;
-  const h = rmsNorm(x, l.attentionNorm, config.normEps);
-  const heads = (y: Tensor) => transpose(reshape(y, [n, t, config.heads, hd]), [0, 2, 1, 3]);
-  return {
-    q: applyRope(heads(matmul(h, l.wq)), rope),
-    k: applyRope(heads(matmul(h, l.wk)), rope),
-    v: heads(matmul(h, l.wv)),
-  };
-}
-
-/** Residual output projection and SwiGLU feed-forward after attention `att` [N, H, T, hd]. */
-function finishBlock(
-  x: Tensor,
-  att: Tensor,
-  w: ModelWeights,
-  layer: number,
-  config: ModelConfig,
-): Tensor {
-  const [n, t] = x.shape as [number, number, number];
-  const l = w.layers[layer]!;
-  const merged = reshape(transpose(att, [0, 2, 1, 3]), [n, t, config.dim]);
-  const h = add(x, matmul(merged, l.wo));
-  return add(h, swiglu(rmsNorm(h, l.ffnNorm, config.normEps), l.w1, l.w3, l.w2));
-}
 
 /**
  * Prefill over tokens/positions int64 [N, P] and keyMask bool [N, P] (false = left padding):
@@ -111,9 +63,53 @@ export function buildPrefill(
   return outputs;
 }
 
+/** Decode-graph inputs that fuse spec weights: q|k|v [dim, 3·dim] and w1|w3 [dim, 2·ffn]. */
+export const fusedQkvName = (layer: number): string => `decode.${layer}.wqkv`;
+export const fusedGateUpName = (layer: number): string => `decode.${layer}.w13`;
+
+/** Side-by-side columns of row-major matrices with the same row count. */
+function concatColumns(rows: number, parts: readonly Float32Array[]): Float32Array {
+  const widths = parts.map((p) => p.length / rows);
+  const width = widths.reduce((a, b) => a + b, 0);
+  const out = new Float32Array(rows * width);
+  for (let r = 0; r < rows; r++) {
+    let at = r * width;
+    parts.forEach((p, i) => {
+      out.set(p.subarray(r * widths[i]!, (r + 1) * widths[i]!), at);
+      at += widths[i]!;
+    });
+  }
+  return out;
+}
+
 /**
- * One decode step for tokens/positions int64 [N, 1] against caches of `slots` slots and
- * keyBias float32 [N, 1, 1, slots] (0 = a filled slot of this sequence, MASKED otherwise).
+ * The decode graph's weight feeds: the spec weights plus, per layer, the fused q|k|v and
+ * w1|w3 matrices. With one token per sequence every product has only N rows, and one wide
+ * MatMul per layer costs less than three narrow ones (thread dispatch dominates at this size).
+ */
+export function decodeWeights(
+  config: ModelConfig,
+  weights: Readonly<Record<string, Float32Array>>,
+): Record<string, Float32Array> {
+  const out: Record<string, Float32Array> = { ...weights };
+  const w = (name: string) => {
+    const t = weights[name];
+    if (!t) throw new Error(`decodeWeights: missing weight "${name}"`);
+    return t;
+  };
+  for (let i = 0; i < config.layers; i++) {
+    const p = `layers.${i}.`;
+    out[fusedQkvName(i)] = concatColumns(config.dim, [w(`${p}wq`), w(`${p}wk`), w(`${p}wv`)]);
+    out[fusedGateUpName(i)] = concatColumns(config.dim, [w(`${p}w1`), w(`${p}w3`)]);
+  }
+  return out;
+}
+
+/**
+ * One decode step for tokens int64 [N] at positions int64 [N, 1] against caches of `slots`
+ * slots and keyBias float32 [N, 1, 1, slots] (0 = a filled slot of this sequence, MASKED
+ * otherwise). Weights as `decodeWeights` gives them. With T = 1, [N, 1, H, hd] and
+ * [N, H, 1, hd] share one memory order, so heads split and merge by reshapes alone.
  * Outputs: logits [N, V]; per layer the new token's rotated key and value [N, H, 1, hd].
  */
 export function buildDecode(
@@ -122,36 +118,45 @@ export function buildDecode(
   slots: number,
 ): Record<string, Tensor> {
   const g = new Graph();
-  const w = declareWeights(g, config);
+  const { dim, ffn, heads } = config;
   const hd = headDim(config);
-  const tokens = g.input("tokens", "int64", [sequences, 1]);
+  const weight = (name: string, shape: number[]) => g.input(name, "float32", shape);
+  const tokens = g.input("tokens", "int64", [sequences]);
   const positions = g.input("positions", "int64", [sequences, 1]);
   const keyBias = g.input("keyBias", "float32", [sequences, 1, 1, slots]);
   const rope = ropeTables(positions, hd, config.ropeTheta);
   const scale = 1 / Math.sqrt(hd);
-  let x = gather(w.tokEmbeddings, tokens);
+  const headsOf = (y: Tensor) => reshape(y, [sequences, heads, 1, hd]);
+  let x = gather(weight("tok_embeddings", [config.vocab, dim]), tokens);
   const outputs: Record<string, Tensor> = {};
   for (let i = 0; i < config.layers; i++) {
-    const keys = g.input(cacheKeyName(i), "float32", [sequences, config.heads, slots, hd]);
-    const values = g.input(cacheValueName(i), "float32", [sequences, config.heads, slots, hd]);
-    const { q, k, v } = projectQkv(x, w, i, config, rope);
+    const p = `layers.${i}.`;
+    const keys = g.input(cacheKeyName(i), "float32", [sequences, heads, slots, hd]);
+    const values = g.input(cacheValueName(i), "float32", [sequences, heads, slots, hd]);
+    const h = rmsNorm(x, weight(`${p}attention_norm`, [dim]), config.normEps);
+    const qkv = matmul(h, weight(fusedQkvName(i), [dim, 3 * dim]));
+    const part = (k: number) => headsOf(slice(qkv, [k * dim], [(k + 1) * dim], [1]));
+    const q = applyRope(part(0), rope);
+    const k = applyRope(part(1), rope);
+    const v = part(2);
     outputs[newKeyName(i)] = k;
     outputs[newValueName(i)] = v;
     // K·qᵀ ([S, hd]·[hd, 1] per head) rather than q·Kᵀ ([1, hd]·[hd, S]): same numbers, but
     // ORT's batched MatMul runs the tall-skinny form about 2× faster here (measured), and
     // moving a unit dimension is a free reshape.
-    const qColumn = reshape(mul(q, scale), [sequences, config.heads, hd, 1]);
-    const cached = add(
-      reshape(matmul(keys, qColumn), [sequences, config.heads, 1, slots]),
-      keyBias,
-    );
+    const qColumn = reshape(mul(q, scale), [sequences, heads, hd, 1]);
+    const cached = add(reshape(matmul(keys, qColumn), [sequences, heads, 1, slots]), keyBias);
     const self = mul(sum(mul(q, k), [-1], true), scale);
-    const p = softmax(concat([cached, self], -1), -1);
-    const fromCache = matmul(slice(p, [0], [slots], [3]), values);
-    const att = add(fromCache, mul(slice(p, [slots], [slots + 1], [3]), v));
-    x = finishBlock(x, att, w, i, config);
+    const probs = softmax(concat([cached, self], -1), -1);
+    const fromCache = matmul(slice(probs, [0], [slots], [3]), values);
+    const att = add(fromCache, mul(slice(probs, [slots], [slots + 1], [3]), v));
+    x = add(x, matmul(reshape(att, [sequences, dim]), weight(`${p}wo`, [dim, dim])));
+    const h2 = rmsNorm(x, weight(`${p}ffn_norm`, [dim]), config.normEps);
+    const gateUp = matmul(h2, weight(fusedGateUpName(i), [dim, 2 * ffn]));
+    const gated = mul(silu(slice(gateUp, [0], [ffn], [1])), slice(gateUp, [ffn], [2 * ffn], [1]));
+    x = add(x, matmul(gated, weight(`${p}w2`, [ffn, dim])));
   }
-  const last = reshape(x, [sequences, config.dim]);
-  outputs["logits"] = matmul(rmsNorm(last, w.norm, config.normEps), w.output);
+  const final = rmsNorm(x, weight("norm", [dim]), config.normEps);
+  outputs["logits"] = matmul(final, weight("output", [dim, config.vocab]));
   return outputs;
 }

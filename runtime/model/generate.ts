@@ -18,6 +18,7 @@ import {
   buildDecode,
   buildPrefill,
   cacheKeyName,
+  decodeWeights,
   cacheValueName,
   newKeyName,
   newValueName,
@@ -62,6 +63,7 @@ export type WeightArrays = Readonly<Record<string, Float32Array>>;
 export class PolicyGenerator {
   private readonly graphs = new GraphCache();
   private readonly weightFeeds: Record<string, Feed>;
+  private readonly decodeFeeds: Record<string, Feed>;
 
   constructor(
     readonly config: ModelConfig,
@@ -69,6 +71,7 @@ export class PolicyGenerator {
     private readonly options: GeneratorOptions = {},
   ) {
     this.weightFeeds = { ...weights };
+    this.decodeFeeds = decodeWeights(config, weights);
   }
 
   /** Samples from `weights` from now on (e.g. after a training step); compiled graphs are kept. */
@@ -184,7 +187,7 @@ export class PolicyGenerator {
       () => buildDecode(this.config, cache.sequences, cache.slots),
       this.compileOptions(),
     );
-    const result = await graph.run({ ...this.weightFeeds, ...cache.feeds(), tokens, positions });
+    const result = await graph.run({ ...this.decodeFeeds, ...cache.feeds(), tokens, positions });
     for (let l = 0; l < this.config.layers; l++) {
       cache.storeStep(l, floats(result, newKeyName(l)), floats(result, newValueName(l)), slot);
     }
