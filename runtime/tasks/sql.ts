@@ -1,6 +1,8 @@
 // The in-memory DuckDB that corpus_numeric questions are answered with (paper §3.2: "by
 // executing the SQL against the aggregated tables … deriving the Ground Truth Answers").
-// One instance serves a whole dataset; each query loads its tables fresh and drops them after.
+// One instance serves a whole dataset. A question's tables are bound as common table
+// expressions in front of its query, so each answer is one statement and no table outlives
+// its question.
 
 import { DuckDBInstance } from "@duckdb/node-api";
 import type { DuckDBConnection } from "@duckdb/node-api";
@@ -15,25 +17,26 @@ function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-async function load(connection: DuckDBConnection, table: SqlTable): Promise<void> {
-  const columns = table.columns.map(([name, type]) => `${quoteIdent(name)} ${type}`).join(", ");
-  await connection.run(`CREATE OR REPLACE TABLE ${quoteIdent(table.name)} (${columns})`);
-  const appender = await connection.createAppender(table.name);
-  for (const row of table.rows) {
-    table.columns.forEach(([name, type], i) => {
-      const cell = row[i];
-      if (type === "VARCHAR" && typeof cell === "string") appender.appendVarchar(cell);
-      else if (type === "INTEGER" && typeof cell === "number") appender.appendInteger(cell);
-      else if (type === "BIGINT" && typeof cell === "number") appender.appendBigInt(BigInt(cell));
-      else
-        throw new TypeError(
-          `table ${table.name}: column ${name} (${type}) got ${JSON.stringify(cell)}`,
-        );
-    });
-    appender.endRow();
-  }
-  appender.flushSync();
-  appender.closeSync();
+function literal(cell: string | number, column: string, table: string): string {
+  if (typeof cell === "string") return `'${cell.replaceAll("'", "''")}'`;
+  if (Number.isSafeInteger(cell)) return String(cell);
+  throw new TypeError(`table ${table}: column ${column} holds ${cell}, not a safe integer`);
+}
+
+/** `name AS (SELECT typed columns FROM (VALUES …))`, or an empty typed table. */
+export function tableExpression(table: SqlTable): string {
+  const typed = table.columns
+    .map(([name, type]) => `CAST(${quoteIdent(name)} AS ${type}) AS ${quoteIdent(name)}`)
+    .join(", ");
+  const names = table.columns.map(([name]) => quoteIdent(name)).join(", ");
+  const rows = table.rows.map(
+    (row) => `(${table.columns.map(([name], i) => literal(row[i]!, name, table.name)).join(", ")})`,
+  );
+  const source =
+    rows.length > 0
+      ? `(VALUES ${rows.join(", ")}) AS v(${names})`
+      : `(SELECT ${table.columns.map(([name]) => `NULL AS ${quoteIdent(name)}`).join(", ")} WHERE false)`;
+  return `${quoteIdent(table.name)} AS (SELECT ${typed} FROM ${source})`;
 }
 
 /** Integer results (BIGINT, HUGEINT: bigint in JS) as numbers; answers are far below 2^53. */
@@ -52,15 +55,12 @@ export function openSqlSession(): SqlSession {
   return {
     async run(sql, tables) {
       const { connection } = await connect();
-      for (const table of tables) await load(connection, table);
-      try {
-        const reader = await connection.runAndReadAll(sql);
-        return reader
-          .getRowObjectsJS()
-          .map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, plain(v)])));
-      } finally {
-        for (const table of tables) await connection.run(`DROP TABLE ${quoteIdent(table.name)}`);
-      }
+      const bound =
+        tables.length === 0 ? sql : `WITH ${tables.map(tableExpression).join(", ")} ${sql}`;
+      const reader = await connection.runAndReadAll(bound);
+      return reader
+        .getRowObjectsJS()
+        .map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, plain(v)])));
     },
     async close() {
       if (opened === undefined) return;
