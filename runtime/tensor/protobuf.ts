@@ -1,10 +1,9 @@
-// A minimal protobuf encoder: just the wire types ONNX's ModelProto needs (varint, 32-bit,
-// length-delimited). No onnx-proto package is installed, and encoding is ~100 lines.
+// A minimal protobuf encoder: just the wire types ONNX's ModelProto needs (varint and
+// length-delimited; no op here has a float attribute). No onnx-proto package is installed, and encoding is ~100 lines.
 // Repeated scalars are written unpacked, which every proto2/proto3 parser accepts.
 
 const WIRE_VARINT = 0;
 const WIRE_LEN = 2;
-const WIRE_I32 = 5;
 
 export class ProtoWriter {
   private chunks: Uint8Array[] = [];
@@ -40,14 +39,6 @@ export class ProtoWriter {
   int(field: number, value: number | bigint): this {
     this.tag(field, WIRE_VARINT);
     this.varint(value);
-    return this;
-  }
-
-  float(field: number, value: number): this {
-    this.tag(field, WIRE_I32);
-    this.reserve(4);
-    new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 4).setFloat32(0, value, true);
-    this.pos += 4;
     return this;
   }
 

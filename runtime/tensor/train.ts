@@ -152,6 +152,9 @@ export class TrainState {
         bad >= 0 ? squares[bad]! : gradNorm,
       );
     }
+    const unknown = next.find(([name]) => !this.resident.has(name.slice("next.".length)));
+    if (unknown)
+      throw new Error(`TrainState: graph output "${unknown[0]}" updates no resident tensor`);
     for (const [name, value] of next) {
       this.replace(
         name.slice("next.".length),
