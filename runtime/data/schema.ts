@@ -141,7 +141,6 @@ export type ReadingRecord = z.infer<typeof readingSchema>;
 export type DialogueMemoryRecord = z.infer<typeof dialogueMemorySchema>;
 export type CorpusNumericRecord = z.infer<typeof corpusNumericSchema>;
 export type TaskRecord = z.infer<typeof taskRecordSchema>;
-export type RecordOf<K extends TaskKind> = Extract<TaskRecord, { task: K }>;
 
 /** The letter of choice `index` (0 → "A"). */
 export function choiceLetter(index: number): string {

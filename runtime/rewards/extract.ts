@@ -8,6 +8,8 @@
 //      answer is (insert answer here)");
 //   4. otherwise the whole final text, trimmed.
 
+import { choiceIndex, choiceLetter } from "../data/schema.ts";
+
 /**
  * The part of a response after its reasoning: text after the last `</think>`, with the
  * whitespace the model puts after the tag removed. A response with no tag is returned as is,
@@ -56,7 +58,7 @@ function tidy(answer: string): string {
 }
 
 /** The answer of the last "Answer:" line; if that line is empty, the next non-empty one. */
-export function extractAnswerLine(text: string): string | undefined {
+function extractAnswerLine(text: string): string | undefined {
   const lines = text.split(/\r?\n/);
   for (let k = lines.length - 1; k >= 0; k--) {
     const m = ANSWER_LINE.exec(lines[k]!);
@@ -70,7 +72,7 @@ export function extractAnswerLine(text: string): string | undefined {
 }
 
 /** What follows the last "the answer is", up to the end of its line. */
-export function extractAnswerIs(text: string): string | undefined {
+function extractAnswerIs(text: string): string | undefined {
   let last: number | undefined;
   ANSWER_IS.lastIndex = 0;
   for (let m = ANSWER_IS.exec(text); m !== null; m = ANSWER_IS.exec(text))
@@ -103,9 +105,8 @@ export function extractChoiceLetter(
 ): string | undefined {
   const answer = extractAnswer(response);
   const valid = (letter: string | undefined): string | undefined => {
-    if (letter === undefined) return undefined;
-    const upper = letter.toUpperCase();
-    return upper.charCodeAt(0) - 65 < choiceCount ? upper : undefined;
+    const index = letter === undefined ? -1 : choiceIndex(letter);
+    return index >= 0 && index < choiceCount ? choiceLetter(index) : undefined;
   };
   const lone = LONE_LETTER.exec(answer);
   // A lone lower-case letter is only a choice when marked as one ("(b)", "option b"): a
@@ -121,7 +122,7 @@ export function extractChoiceLetter(
   if (choices !== undefined) {
     const key = (s: string) => s.trim().replace(/\s+/g, " ").toLowerCase();
     const index = choices.findIndex((c) => key(c) === key(answer));
-    if (index >= 0 && index < choiceCount) return String.fromCharCode(65 + index);
+    if (index >= 0 && index < choiceCount) return choiceLetter(index);
   }
   return undefined;
 }
