@@ -14,10 +14,16 @@ export type TaskStyle = z.infer<typeof styleSchema>;
 
 /**
  * An inclusive integer range `min..max`; each sample draws its count uniformly from it. A
- * plain integer n means n..n (so a recipe can say `hops = 2`).
+ * plain integer n means n..n (a recipe's `hops = 2`), a pair [a, b] means a..b (a recipe's
+ * `facts = [1, 3]`).
  */
 export const countRangeSchema = z.preprocess(
-  (value) => (typeof value === "number" ? { min: value, max: value } : value),
+  (value) =>
+    typeof value === "number"
+      ? { min: value, max: value }
+      : Array.isArray(value) && value.length === 2
+        ? { min: value[0], max: value[1] }
+        : value,
   z
     .strictObject({ min: z.int().nonnegative(), max: z.int().nonnegative() })
     .refine((r) => r.min <= r.max, { message: "min must not exceed max" }),

@@ -199,10 +199,10 @@ describe("difficulty knobs", () => {
     expect(renderPrompt(first!)).toMatch(/^[A-Z]:\d\d /);
   });
 
-  it("hops and fact counts follow their ranges (a plain number n means n..n)", async () => {
+  it("hops and fact counts follow their ranges (n means n..n, [a, b] means a..b)", async () => {
     const records = await generateDataset(
       "multihop",
-      { style: "natural", inputTokens: 3000, hops: 4, facts: 9 },
+      { style: "natural", inputTokens: 3000, hops: 4, facts: [9, 9] },
       4,
       6,
     );
