@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
 import { parquetWriteFile } from "hyparquet-writer";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readDataset, scanDataset, writeDataset } from "../../../runtime/data/dataset.ts";
@@ -127,6 +128,38 @@ describe.each(["jsonl", "parquet"])("%s datasets", (ext) => {
       writeDataset(join(dir, `d.${ext}`), [oneOfEach[2]!, oneOfEach[2]!]),
     );
     expect(error.message).toMatch(/field `id`: duplicate id "rd"/);
+  });
+});
+
+describe("parquet interoperability", () => {
+  it("writes files another reader (DuckDB) reads with the documented column types", async () => {
+    const path = join(dir, "set.parquet");
+    await writeDataset(path, oneOfEach, { rowGroupSize: 2 });
+    const instance = await DuckDBInstance.create(":memory:");
+    const connection = await instance.connect();
+    try {
+      const source = `read_parquet('${path.replace(/'/g, "''")}')`;
+      const types = (await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`))
+        .getRowObjectsJS()
+        .map((row) => [row.column_name, row.column_type]);
+      const expected = { STRING: "VARCHAR", JSON: "JSON", INT32: "INTEGER", DOUBLE: "DOUBLE" };
+      expect(types).toEqual(PARQUET_COLUMNS.map((c) => [c.name, expected[c.type]]));
+      const rows = (
+        await connection.runAndReadAll(
+          `SELECT id, hops, value, documents->>'$[0].text' AS text0 FROM ${source} ORDER BY id`,
+        )
+      ).getRowObjectsJS();
+      expect(rows).toEqual([
+        { id: "cn", hops: null, value: 12.5, text0: doc(3).text },
+        { id: "dm", hops: null, value: null, text0: null },
+        { id: "mc", hops: null, value: null, text0: doc(1).text },
+        { id: "mh", hops: 3, value: null, text0: doc(1).text },
+        { id: "rd", hops: null, value: null, text0: null },
+      ]);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
   });
 });
 
