@@ -56,6 +56,17 @@ export interface CompileResult extends CheckResult {
   readonly summary: readonly string[];
 }
 
+const STRUCTURAL_SYNTAX = new Set(["QLX1002", "QLX1004", "QLX1006", "QLX1011"]);
+const CONSEQUENCES_OF_LOST_STRUCTURE = new Set([
+  "QLX2001",
+  "QLX2002",
+  "QLX2017",
+  "QLX3003",
+  "QLX3004",
+  "QLX4007",
+  "QLX5003",
+]);
+
 class Session {
   readonly diagnostics: Diagnostic[] = [];
   private readonly seen = new Set<string>();
@@ -72,10 +83,28 @@ class Session {
   /** Variants re-check the same base text: each diagnostic is kept once. */
   report = (d: Diagnostic): void => {
     const key = `${d.code}|${d.span.file}|${d.span.start}|${d.span.end}|${d.message}`;
-    if (this.seen.has(key)) return;
+    if (this.seen.has(key) || this.explainedBySyntax(d)) return;
     this.seen.add(key);
     this.diagnostics.push(d);
   };
+
+  /**
+   * One mistake, one diagnostic: a semantic diagnostic on text a syntax error already covers
+   * repeats it (a fractional `1.3K` is also "not an integer"), and where the parser lost
+   * block structure (an unclosed block, a string or comment that swallowed a brace) missing
+   * and misplaced items are consequences, not mistakes.
+   */
+  private explainedBySyntax(d: Diagnostic): boolean {
+    if (d.code.startsWith("QLX1")) return false;
+    const syntax = this.project.diagnostics.filter(
+      (s) => s.code.startsWith("QLX1") && s.span.file === d.span.file,
+    );
+    if (syntax.some((s) => s.span.start < d.span.end && d.span.start < s.span.end)) return true;
+    return (
+      syntax.some((s) => STRUCTURAL_SYNTAX.has(s.code)) &&
+      CONSEQUENCES_OF_LOST_STRUCTURE.has(d.code)
+    );
+  }
 
   checkContext(): CheckContext {
     return {

@@ -1,11 +1,11 @@
-// One invalid input per semantic diagnostic code under test/fixtures/diagnostics: each yields
+// One invalid input per diagnostic code under test/fixtures/diagnostics: each yields
 // exactly the codes its `// expect:` header names, at rendered positions fixed by a golden.
 import * as fs from "node:fs";
 import * as nodePath from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkFile } from "../../compiler/index.ts";
 import { renderDiagnostics } from "../../language/index.ts";
-import { SEMANTIC_DIAGNOSTICS } from "../../language/diagnostics/semantic.ts";
+import { DIAGNOSTICS } from "../../language/diagnostics.ts";
 import { expectGolden, REPO_ROOT, withRootPlaceholder } from "../helpers/golden.ts";
 
 const DIR = nodePath.join(REPO_ROOT, "test/fixtures/diagnostics");
@@ -33,9 +33,12 @@ describe("diagnostic fixtures", () => {
     expectGolden(path.replace(/\.qlx$/, ".diagnostics"), withRootPlaceholder(rendered));
   });
 
-  it("covers every semantic diagnostic code with a fixture named after it", () => {
+  // QLX6xxx/QLX7xxx are raised by compile targets, not by `qlx check`; their backends test them.
+  it("covers every check diagnostic code with a fixture named after it", () => {
     const covered = new Set(fixtures.map((f) => f.slice(0, 7)));
-    const missing = Object.keys(SEMANTIC_DIAGNOSTICS).filter((code) => !covered.has(code));
+    const missing = Object.keys(DIAGNOSTICS).filter(
+      (code) => /^QLX[1-5]/.test(code) && !covered.has(code),
+    );
     expect(missing).toEqual([]);
     expect(fixtures.length).toBeGreaterThanOrEqual(40);
   });
