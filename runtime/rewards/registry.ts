@@ -1,7 +1,8 @@
-// Rewards by name: the compiler lowers a task's `reward` expression to a RewardSpec (plain
-// JSON in the IR, validated by `rewardSpecSchema`), and the executor turns it into a Reward
-// with `buildReward`. Built-in names: choice_accuracy, contains, cem, em, f1, numeric_match,
-// sequence_ratio, mrcr_grade, judge, max, fallback.
+// Rewards by name: the compiler lowers a task's `reward` expression to the IR's `Reward`
+// (snake_case, compiler/ir/schema.ts); `rewardSpecFromIr` turns it into a RewardSpec (the
+// camelCase form the task suite also uses, validated by `rewardSpecSchema`), and
+// `buildReward` into a Reward. Built-in names: choice_accuracy, contains, cem, em, f1,
+// numeric_match, sequence_ratio, mrcr_grade, judge, max, fallback.
 //
 // Combinators:
 //   max(a, b, …)       the best score. Scores lie in [0, 1], so evaluation stops at the first
@@ -12,8 +13,9 @@
 //                      (§5.1): "gpt-oss-120b is employed as an external judge for questions
 //                      where rule-based verification is failed".
 // A judge failure makes the sample failed, unless another component already scored 1 (the
-// result is then known without the judge). A failed outcome carries the best score the other
-// components reached, for logs only: metrics count it as failed, never as that score.
+// result is then known without the judge); in `fallback`, a failed component other than the
+// last falls through to the next, like a miss. A failed outcome carries the best score the
+// other components reached, for logs only: metrics count it as failed, never as that score.
 
 import { z } from "zod";
 import type { Reward as IrReward } from "../../compiler/ir/schema.ts";

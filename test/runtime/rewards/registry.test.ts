@@ -125,6 +125,16 @@ describe("reward registry", () => {
       score: 0,
       judged: true,
     });
+    // A failed component before the last falls through, like a miss.
+    const judgeThenRule = buildReward(
+      { name: "fallback", of: [{ name: "judge" }, { name: "em" }] },
+      { judge: scriptedJudge(failed) },
+    );
+    expect(await judgeThenRule.score("Answer: Lyon", record)).toEqual({
+      ok: true,
+      score: 0,
+      judged: false,
+    });
     const numeric = buildReward({ name: "numeric_match", absTol: 0.1 });
     expect(await numeric.score("Answer: 3.05", { ...record, answer: "3" })).toMatchObject({
       ok: true,
