@@ -21,15 +21,7 @@ import type { Query } from "./documents.ts";
 import { renderPrompt } from "./prompt.ts";
 import { commonParamFields, countRangeSchema, drawCount } from "./types.ts";
 import type { TaskGenerator, TaskStyle } from "./types.ts";
-import {
-  fillerNoun,
-  fillerSentence,
-  FORMS,
-  pick,
-  pickDistinct,
-  TOPICS,
-  verseLine,
-} from "./vocab.ts";
+import { fillerNoun, fillerSentence, FORMS, pick, TOPICS, verseLine } from "./vocab.ts";
 
 export const dialogueMemoryParams = z.strictObject({
   ...commonParamFields,
@@ -143,8 +135,10 @@ export const dialogueMemoryGenerator: TaskGenerator<DialogueMemoryParams> = {
       rng,
       params.distractors ?? (tiny ? { min: 0, max: 2 } : { min: 2, max: 6 }),
     );
-    const [form] = tiny ? [""] : pickDistinct(rng, FORMS, 1);
-    const asked: Request = { form: form!, topic: tiny ? pick(rng, [...UPPER]) : pick(rng, TOPICS) };
+    const asked: Request = {
+      form: tiny ? "" : pick(rng, FORMS),
+      topic: tiny ? pick(rng, [...UPPER]) : pick(rng, TOPICS),
+    };
     const target = 1 + rng.int(needles);
     const prefix = tiny ? randomString(rng, "0123456789", 1) : randomString(rng, ALNUM, 10);
     const query = requestQuery(params.style, asked, target, prefix);
@@ -200,8 +194,8 @@ export const dialogueMemoryGenerator: TaskGenerator<DialogueMemoryParams> = {
         env.tokenizer.count(renderPrompt({ ...build(items, ""), meta: { style: params.style } })),
     });
     // The k-th request in conversation order is the asked one, wherever the depths put them.
-    const asked_turn = padded.items[padded.evidence[target - 1]!]!;
-    const record = build(padded.items, asked_turn[1]!.content);
+    const askedTurn = padded.items[padded.evidence[target - 1]!]!;
+    const record = build(padded.items, askedTurn[1]!.content);
     return {
       ...record,
       meta: {

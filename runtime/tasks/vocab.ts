@@ -66,14 +66,6 @@ export function pick<T>(rng: Rng, items: readonly T[]): T {
   return items[rng.int(items.length)]!;
 }
 
-/** `count` distinct items of `items` in random order. */
-export function pickDistinct<T>(rng: Rng, items: readonly T[], count: number): T[] {
-  if (count > items.length) {
-    throw new RangeError(`pickDistinct: ${count} items asked of a pool of ${items.length}`);
-  }
-  return rng.shuffle([...items]).slice(0, count);
-}
-
 /** Attributes a registry fact can state ("the locker number of Kelmar is 4821"). */
 export const ATTRIBUTES = [
   "locker number", "badge code", "room number", "budget code", "parcel id",
