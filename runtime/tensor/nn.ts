@@ -105,7 +105,9 @@ export function keyPaddingBias(keyMask: Tensor): Tensor {
 /** softmax(q kᵀ / √d + bias) v, q [B,H,T,d], k/v [B,H,S,d], bias broadcastable to [B,H,T,S]. */
 export function attention(q: Tensor, k: Tensor, v: Tensor, bias: Tensor): Tensor {
   const d = q.shape[q.rank - 1]!;
-  const scores = add(mul(matmul(q, transposeLast2(k)), 1 / Math.sqrt(d)), bias);
+  // Scaling q ([.., T, d]) rather than the scores ([.., T, S]) keeps the backward pass from
+  // spending a full pass over the T×S gradient on the scale.
+  const scores = add(matmul(mul(q, 1 / Math.sqrt(d)), transposeLast2(k)), bias);
   return matmul(softmax(scores, -1), v);
 }
 
