@@ -67,18 +67,27 @@ export function checkMergeMethod(method: MergeMethod, models: number): void {
   }
 }
 
+/**
+ * The merged tensor. Every method runs in blocks of BLOCK positions: each model's (sparsified)
+ * task vector for the block is formed in a small float64 scratch buffer and combined at once,
+ * so a merge reads each input once, writes the output once and holds only O(BLOCK) float64
+ * scratch per model next to the inputs (ties and sce also hold one transient array of n values
+ * for their top-k threshold).
+ */
 export function mergeTensor(
   method: MergeMethod,
   name: string,
   base: Float32Array | undefined,
   models: readonly Float32Array[],
 ): Float32Array {
+  checkMergeMethod(method, models.length);
   const n = (base ?? models[0]!).length;
   for (const [i, m] of models.entries()) {
-    if (m.length !== n)
+    if (m.length !== n) {
       throw new Error(
         `merge ${method.kind}: tensor "${name}" has ${m.length} values in model ${i} but ${n} in the ${base ? "base" : "first model"}`,
       );
+    }
   }
   if (needsBase(method) && !base)
     throw new Error(`merge ${method.kind}: tensor "${name}" needs a base tensor`);
@@ -89,7 +98,7 @@ export function mergeTensor(
     case "task_arithmetic":
       return combine(
         base!,
-        models.map((m) => taskVector(m, base!)),
+        models.map((m) => plainDeltas(m, base!)),
         weights,
         method.lambda ?? 1,
         false,
@@ -97,7 +106,7 @@ export function mergeTensor(
     case "ties":
       return combine(
         base!,
-        models.map((m) => trimByMagnitude(taskVector(m, base!), method.density)),
+        models.map((m) => trimmedDeltas(m, base!, method.density)),
         weights,
         method.lambda ?? 1,
         true,
@@ -105,13 +114,35 @@ export function mergeTensor(
     case "dare":
       return combine(
         base!,
-        models.map((m, i) => dareDrop(taskVector(m, base!), method.density, method.seed, name, i)),
+        models.map((m, i) =>
+          dareDeltas(m, base!, method.density, Rng.stream(method.seed, "merge", "dare", name, i)),
+        ),
         weights,
         method.lambda ?? 1,
         false,
       );
     case "sce":
       return sce(base!, models, method.topk);
+  }
+}
+
+/** Positions per block: 8192 float64 = 64 KiB of scratch per model, cache-resident. */
+const BLOCK = 8192;
+
+/** Writes a model's task vector (possibly sparsified) for positions [start, end) into `into[0 ..]`. Called in block order. */
+type DeltaSource = (start: number, end: number, into: Float64Array) => void;
+
+/** Calls `fn` for each block with every source's deltas for it. */
+function forEachBlock(
+  n: number,
+  sources: readonly DeltaSource[],
+  fn: (start: number, end: number, deltas: readonly Float64Array[]) => void,
+): void {
+  const scratch = sources.map(() => new Float64Array(BLOCK));
+  for (let start = 0; start < n; start += BLOCK) {
+    const end = Math.min(n, start + BLOCK);
+    sources.forEach((src, i) => src(start, end, scratch[i]!));
+    fn(start, end, scratch);
   }
 }
 
@@ -122,58 +153,141 @@ function linear(
 ): Float32Array {
   const total = weights.reduce((s, w) => s + w, 0);
   if (Math.abs(total) < 1e-12) throw new Error(`merge linear: tensor "${name}": weights sum to 0`);
-  const acc = new Float64Array(models[0]!.length);
-  models.forEach((m, i) => {
-    const a = weights[i]! / total;
-    for (let p = 0; p < acc.length; p++) acc[p]! += a * m[p]!;
-  });
-  return new Float32Array(acc);
-}
-
-/** acc += a·x. Loops run one model at a time over contiguous arrays: monomorphic (Float64Array
- * only, so V8 keeps one fast element kind) and cache-friendly. */
-function axpy(acc: Float64Array, a: number, x: Float64Array): void {
-  for (let p = 0; p < acc.length; p++) acc[p]! += a * x[p]!;
-}
-
-export function taskVector(model: Float32Array, base: Float32Array): Float64Array {
-  const out = new Float64Array(model.length);
-  for (let p = 0; p < out.length; p++) out[p] = model[p]! - base[p]!;
+  const n = models[0]!.length;
+  const out = new Float32Array(n);
+  const acc = new Float64Array(BLOCK);
+  for (let start = 0; start < n; start += BLOCK) {
+    const len = Math.min(n, start + BLOCK) - start;
+    acc.fill(0);
+    models.forEach((m, i) => {
+      const a = weights[i]! / total;
+      for (let j = 0; j < len; j++) acc[j]! += a * m[start + j]!;
+    });
+    for (let j = 0; j < len; j++) out[start + j] = acc[j]!;
+  }
   return out;
+}
+
+function plainDeltas(model: Float32Array, base: Float32Array): DeltaSource {
+  return (start, end, into) => {
+    for (let p = start; p < end; p++) into[p - start] = model[p]! - base[p]!;
+  };
+}
+
+/** TIES trim: keep the ⌊density·n⌋ entries of largest |τ| (equal magnitudes in index order). */
+function trimmedDeltas(model: Float32Array, base: Float32Array, density: number): DeltaSource {
+  const n = base.length;
+  if (density >= 1) return plainDeltas(model, base);
+  const k = Math.floor(density * n);
+  const magnitude = new Float64Array(n);
+  for (let p = 0; p < n; p++) magnitude[p] = Math.abs(model[p]! - base[p]!);
+  const { threshold, tiesAllowed } = topKThreshold(magnitude, k);
+  let tiesLeft = tiesAllowed;
+  return (start, end, into) => {
+    for (let p = start; p < end; p++) {
+      const d = model[p]! - base[p]!;
+      const m = Math.abs(d);
+      let keep = k > 0 && m > threshold;
+      if (k > 0 && m === threshold && tiesLeft > 0) {
+        keep = true;
+        tiesLeft--;
+      }
+      into[p - start] = keep ? d : 0;
+    }
+  };
+}
+
+/** DARE: keep each entry with probability `density` (one 32-bit draw per entry, in order), rescaled by 1/density. */
+function dareDeltas(
+  model: Float32Array,
+  base: Float32Array,
+  density: number,
+  rng: Rng,
+): DeltaSource {
+  const cut = dareCut(density);
+  return (start, end, into) => {
+    for (let p = start; p < end; p++)
+      into[p - start] = rng.nextU32() < cut ? (model[p]! - base[p]!) / density : 0;
+  };
+}
+
+/** P(keep) = ⌊density·2³²⌋ / 2³²: density to within 2⁻³². */
+function dareCut(density: number): number {
+  return Math.floor(density * 0x100000000);
+}
+
+/** The DARE keep mask of model `model` for tensor `name` (the draws mergeTensor makes): seeded, so a merge is reproducible. */
+export function dareKeepMask(
+  seed: number,
+  name: string,
+  model: number,
+  n: number,
+  density: number,
+): Uint8Array {
+  const rng = Rng.stream(seed, "merge", "dare", name, model);
+  const cut = dareCut(density);
+  const mask = new Uint8Array(n);
+  for (let p = 0; p < n; p++) mask[p] = rng.nextU32() < cut ? 1 : 0;
+  return mask;
 }
 
 /** mergekit's generalized task arithmetic: optional sign consensus ("sum") and normalisation by the kept weights. */
 function combine(
   base: Float32Array,
-  deltas: readonly Float64Array[],
+  sources: readonly DeltaSource[],
   weights: readonly number[],
   lambda: number,
   consensus: boolean,
 ): Float32Array {
-  const n = base.length;
-  const mixed = new Float64Array(n);
-  if (!consensus) {
-    deltas.forEach((d, i) => axpy(mixed, weights[i]!, d));
-  } else {
-    const sum = new Float64Array(n);
-    deltas.forEach((d, i) => axpy(sum, weights[i]!, d));
-    const divisor = new Float64Array(n);
-    deltas.forEach((d, i) => {
-      const w = weights[i]!;
-      for (let p = 0; p < n; p++) {
-        const wd = w * d[p]!;
-        // sign(wd) equals the elected sign (+ when the sum is ≥ 0); a zero never agrees.
-        if (sum[p]! >= 0 ? wd > 0 : wd < 0) {
-          mixed[p]! += wd;
-          divisor[p]! += w;
+  const out = new Float32Array(base.length);
+  const mixed = new Float64Array(BLOCK);
+  const sum = new Float64Array(BLOCK);
+  const divisor = new Float64Array(BLOCK);
+  forEachBlock(base.length, sources, (start, end, deltas) => {
+    const len = end - start;
+    mixed.fill(0);
+    if (!consensus) {
+      deltas.forEach((d, i) => {
+        const w = weights[i]!;
+        for (let j = 0; j < len; j++) mixed[j]! += w * d[j]!;
+      });
+    } else {
+      sum.fill(0);
+      divisor.fill(0);
+      deltas.forEach((d, i) => {
+        const w = weights[i]!;
+        for (let j = 0; j < len; j++) sum[j]! += w * d[j]!;
+      });
+      deltas.forEach((d, i) => {
+        const w = weights[i]!;
+        for (let j = 0; j < len; j++) {
+          const wd = w * d[j]!;
+          // sign(w·τ) equals the elected sign (+ when the sum is ≥ 0); a zero never agrees.
+          if (sum[j]! >= 0 ? wd > 0 : wd < 0) {
+            mixed[j]! += wd;
+            divisor[j]! += w;
+          }
         }
-      }
-    });
-    for (let p = 0; p < n; p++) if (divisor[p] !== 0) mixed[p]! /= divisor[p]!;
-  }
-  const out = new Float32Array(n);
-  for (let p = 0; p < n; p++) out[p] = base[p]! + lambda * mixed[p]!;
+      });
+      for (let j = 0; j < len; j++) if (divisor[j] !== 0) mixed[j]! /= divisor[j]!;
+    }
+    for (let j = 0; j < len; j++) out[start + j] = base[start + j]! + lambda * mixed[j]!;
+  });
   return out;
+}
+
+/** The k-th largest value and how many entries equal to it top-k takes (the first ones by index). */
+function topKThreshold(
+  values: Float64Array,
+  k: number,
+): { threshold: number; tiesAllowed: number } {
+  const n = values.length;
+  if (k <= 0) return { threshold: Infinity, tiesAllowed: 0 };
+  if (k >= n) return { threshold: -Infinity, tiesAllowed: 0 };
+  const threshold = kthSmallest(Float64Array.from(values), n - k);
+  let greater = 0;
+  for (let p = 0; p < n; p++) if (values[p]! > threshold) greater++;
+  return { threshold, tiesAllowed: k - greater };
 }
 
 /** Mask of exactly k positions holding the largest values (ties in index order). */
@@ -182,18 +296,13 @@ export function topKMask(values: Float64Array, k: number): Uint8Array {
   const mask = new Uint8Array(n);
   if (k <= 0) return mask;
   if (k >= n) return mask.fill(1);
-  const threshold = kthSmallest(Float64Array.from(values), n - k);
-  let taken = 0;
+  const { threshold, tiesAllowed } = topKThreshold(values, k);
+  let tiesLeft = tiesAllowed;
   for (let p = 0; p < n; p++) {
-    if (values[p]! > threshold) {
+    if (values[p]! > threshold) mask[p] = 1;
+    else if (values[p] === threshold && tiesLeft > 0) {
       mask[p] = 1;
-      taken++;
-    }
-  }
-  for (let p = 0; p < n && taken < k; p++) {
-    if (values[p] === threshold) {
-      mask[p] = 1;
-      taken++;
+      tiesLeft--;
     }
   }
   return mask;
@@ -230,99 +339,96 @@ function kthSmallest(a: Float64Array, rank: number): number {
   return a[rank]!;
 }
 
-/** TIES trim: keep the ⌊density·n⌋ entries of largest magnitude, zero the rest (in place). */
-function trimByMagnitude(delta: Float64Array, density: number): Float64Array {
-  if (density >= 1) return delta;
-  const magnitude = new Float64Array(delta.length);
-  for (let p = 0; p < delta.length; p++) magnitude[p] = Math.abs(delta[p]!);
-  const mask = topKMask(magnitude, Math.floor(density * delta.length));
-  for (let p = 0; p < delta.length; p++) if (!mask[p]) delta[p] = 0;
-  return delta;
-}
-
-/** The DARE keep mask of model `model` for tensor `name`: seeded, so a merge is reproducible. */
-export function dareKeepMask(
-  seed: number,
-  name: string,
-  model: number,
-  n: number,
-  density: number,
-): Uint8Array {
-  const rng = Rng.stream(seed, "merge", "dare", name, model);
-  const mask = new Uint8Array(n);
-  // One 32-bit draw per entry: P(keep) = ⌊density·2³²⌋ / 2³², density to within 2⁻³².
-  const cut = Math.floor(density * 0x100000000);
-  for (let p = 0; p < n; p++) mask[p] = rng.nextU32() < cut ? 1 : 0;
-  return mask;
-}
-
-function dareDrop(
-  delta: Float64Array,
-  density: number,
-  seed: number,
-  name: string,
-  model: number,
-): Float64Array {
-  const keep = dareKeepMask(seed, name, model, delta.length, density);
-  for (let p = 0; p < delta.length; p++) delta[p] = keep[p] ? delta[p]! / density : 0;
-  return delta;
-}
-
 /** SCE select step: positions kept by variance across models (all when topk ≥ 1, none when ≤ 0). */
-export function sceSelectMask(deltas: readonly Float64Array[], topk: number): Uint8Array {
-  const n = deltas[0]!.length;
+export function sceSelectMask(
+  base: Float32Array,
+  models: readonly Float32Array[],
+  topk: number,
+): Uint8Array {
+  const n = base.length;
   if (topk >= 1) return new Uint8Array(n).fill(1);
   if (topk <= 0) return new Uint8Array(n);
-  const mean = new Float64Array(n);
-  for (const d of deltas) axpy(mean, 1 / deltas.length, d);
   const variance = new Float64Array(n);
-  for (const d of deltas) {
-    for (let p = 0; p < n; p++) {
-      const c = d[p]! - mean[p]!;
-      variance[p]! += c * c;
-    }
-  }
   let nonzero = 0;
-  for (let p = 0; p < n; p++) {
-    variance[p]! /= deltas.length;
-    if (variance[p] !== 0) nonzero++;
-  }
+  forEachBlock(
+    n,
+    models.map((m) => plainDeltas(m, base)),
+    (start, end, deltas) => {
+      for (let j = 0; j < end - start; j++) {
+        let mean = 0;
+        for (const d of deltas) mean += d[j]!;
+        mean /= deltas.length;
+        let v = 0;
+        for (const d of deltas) v += (d[j]! - mean) ** 2;
+        v /= deltas.length;
+        variance[start + j] = v;
+        if (v !== 0) nonzero++;
+      }
+    },
+  );
   return topKMask(variance, Math.floor(nonzero * topk));
 }
 
-/** SCE model weights: mean squared task vector, normalised; uniform when they sum below 1e-6. */
-export function sceWeights(deltas: readonly Float64Array[]): number[] {
-  const raw = deltas.map((d) => {
-    let s = 0;
-    for (let p = 0; p < d.length; p++) s += d[p]! * d[p]!;
-    return d.length > 0 ? s / d.length : 0;
-  });
-  const total = raw.reduce((s, x) => s + x, 0);
-  if (Math.abs(total) < 1e-6) return raw.map(() => 1 / raw.length);
-  return raw.map((x) => x / total);
+function selectedDeltas(model: Float32Array, base: Float32Array, select: Uint8Array): DeltaSource {
+  return (start, end, into) => {
+    for (let p = start; p < end; p++) into[p - start] = select[p] ? model[p]! - base[p]! : 0;
+  };
+}
+
+/** SCE model weights from the selected task vectors: mean of τ², normalised; uniform when they sum below 1e-6. */
+export function sceWeights(
+  base: Float32Array,
+  models: readonly Float32Array[],
+  select: Uint8Array,
+): number[] {
+  const n = base.length;
+  const raw = models.map(() => 0);
+  forEachBlock(
+    n,
+    models.map((m) => selectedDeltas(m, base, select)),
+    (start, end, deltas) => {
+      deltas.forEach((d, i) => {
+        let s = 0;
+        for (let j = 0; j < end - start; j++) s += d[j]! * d[j]!;
+        raw[i]! += s;
+      });
+    },
+  );
+  const mean = raw.map((s) => (n > 0 ? s / n : 0));
+  const total = mean.reduce((s, x) => s + x, 0);
+  if (Math.abs(total) < 1e-6) return mean.map(() => 1 / mean.length);
+  return mean.map((x) => x / total);
 }
 
 function sce(base: Float32Array, models: readonly Float32Array[], topk: number): Float32Array {
-  const n = base.length;
-  const deltas = models.map((m) => taskVector(m, base));
-  const select = sceSelectMask(deltas, topk);
-  for (const d of deltas) for (let p = 0; p < n; p++) if (!select[p]) d[p] = 0;
-  const w = sceWeights(deltas);
-  const sum = new Float64Array(n);
-  for (const d of deltas) axpy(sum, 1, d);
-  const merged = new Float64Array(n);
-  const weight = new Float64Array(n);
-  deltas.forEach((d, i) => {
-    const wi = w[i]!;
-    for (let p = 0; p < n; p++) {
-      const x = d[p]!;
-      if (sum[p]! >= 0 ? x > 0 : x < 0) {
-        merged[p]! += wi * x;
-        weight[p]! += wi;
-      }
-    }
-  });
-  const out = new Float32Array(n);
-  for (let p = 0; p < n; p++) out[p] = base[p]! + merged[p]! / Math.max(weight[p]!, 1e-6);
+  const select = sceSelectMask(base, models, topk);
+  const w = sceWeights(base, models, select);
+  const out = new Float32Array(base.length);
+  const sum = new Float64Array(BLOCK);
+  const merged = new Float64Array(BLOCK);
+  const weight = new Float64Array(BLOCK);
+  forEachBlock(
+    base.length,
+    models.map((m) => selectedDeltas(m, base, select)),
+    (start, end, deltas) => {
+      const len = end - start;
+      sum.fill(0);
+      merged.fill(0);
+      weight.fill(0);
+      for (const d of deltas) for (let j = 0; j < len; j++) sum[j]! += d[j]!;
+      deltas.forEach((d, i) => {
+        const wi = w[i]!;
+        for (let j = 0; j < len; j++) {
+          const x = d[j]!;
+          if (sum[j]! >= 0 ? x > 0 : x < 0) {
+            merged[j]! += wi * x;
+            weight[j]! += wi;
+          }
+        }
+      });
+      for (let j = 0; j < len; j++)
+        out[start + j] = base[start + j]! + merged[j]! / Math.max(weight[j]!, 1e-6);
+    },
+  );
   return out;
 }

@@ -34,7 +34,7 @@ function closeF32(got: Float32Array, want: readonly number[], what: string): voi
 describe("merges vs PyTorch reference (mergekit semantics)", () => {
   it("match on random tensors for every method and the edge parameters", () => {
     const rng = Rng.stream(11, "merge-parity");
-    const n = 300;
+    const n = 20_000; // more than two blocks, so block boundaries are crossed
     const base = randomTensor(rng, n);
     const models = [0, 1, 2].map(() => Float32Array.from(base, (b) => b + rng.normal() * 0.1));
     const tiny = [0, 1].map(() => Float32Array.from(base, (b, i) => (i % 3 === 0 ? b + 1e-5 : b)));
@@ -177,6 +177,18 @@ describe("merge properties", () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it("TIES trims exactly ⌊density·n⌋ entries across block boundaries, equal magnitudes in index order", () => {
+    const n = 20_000;
+    const base = new Float32Array(n);
+    const model = Float32Array.from({ length: n }, (_, i) => ((i * 7919) % 5) - 2); // many equal magnitudes
+    const density = 0.37;
+    const magnitude = Float64Array.from(model, Math.abs);
+    const mask = topKMask(magnitude, Math.floor(density * n));
+    expect(mergeTensor({ kind: "ties", density }, "t", base, [model])).toEqual(
+      Float32Array.from(model, (x, i) => (mask[i] ? x : 0)),
     );
   });
 
