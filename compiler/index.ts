@@ -134,7 +134,6 @@ class Session {
 interface Variant {
   readonly name: string | null;
   readonly block: Block;
-  readonly seeds?: readonly number[];
 }
 
 /** The base experiment of an ablation with its profile; undefined after reporting why not. */
@@ -289,6 +288,11 @@ function open(path: string, opts: CompileOptions): Session {
 /** Checks every experiment (with each profile) and every ablation row of the file. */
 export function checkFile(path: string, opts: CompileOptions = {}): CheckResult {
   const session = open(path, opts);
+  checkEntry(session, opts);
+  return { diagnostics: session.sorted(), project: session.project };
+}
+
+function checkEntry(session: Session, opts: CompileOptions): void {
   const ctx = session.checkContext();
   for (const item of session.project.entry.ast.items) {
     if (item.kind !== "Block") continue;
@@ -308,13 +312,13 @@ export function checkFile(path: string, opts: CompileOptions = {}): CheckResult 
       );
     }
   }
-  return { diagnostics: session.sorted(), project: session.project };
 }
 
 /** Compiles the (single, or `name`d) experiment or ablation of the entry file to IR. */
 export function compileFile(path: string, opts: CompileOptions = {}): CompileResult {
-  const checked = checkFile(path, opts);
   const session = open(path, opts);
+  checkEntry(session, opts);
+  const checked: CheckResult = { diagnostics: session.sorted(), project: session.project };
   if (hasErrors(checked.diagnostics)) return { ...checked, summary: [] };
   const candidates = session.project.entry.ast.items.filter(
     (i): i is Block => i.kind === "Block" && (opts.name === undefined || nameOf(i) === opts.name),

@@ -20,8 +20,6 @@ export interface LowerOptions {
   readonly profile: string | null;
   /** Data paths are written relative to this directory. */
   readonly projectDir: string;
-  /** Overrides the experiment's seed (ablation seeds are per row in the table spec). */
-  readonly seed?: number;
 }
 
 /** The value of a field or argument the checker has established; a bug if it is missing. */
@@ -91,7 +89,7 @@ export function lowerExperiment(m: ExperimentModel, opts: LowerOptions): Experim
     name: m.name,
     source: opts.source,
     profile: opts.profile,
-    seed: opts.seed ?? n(root.get("seed"), "seed"),
+    seed: n(root.get("seed"), "seed"),
     train,
     data_parallel: dataParallel,
     models: m.models.map((x) => {
