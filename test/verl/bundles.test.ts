@@ -18,6 +18,7 @@ import {
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const goldenRoot = join(root, "test/fixtures/verl");
 const update = process.env["QLX_UPDATE_GOLDEN"] === "1";
+const smokeScript = fileURLToPath(new URL("./bundle_smoke.py", import.meta.url));
 
 const EXAMPLES: { name: string; file: string; errors: string[] }[] = [
   { name: "qwenlong-l1.5", file: "examples/qwenlong-l1.5/recipe.qlx", errors: ["QLX7016"] },
@@ -73,7 +74,7 @@ describe.each(EXAMPLES)("verl bundle of $file", ({ name, file, errors }) => {
     for (const p of golden) expect(bundle.files.get(p), p).toBe(readFileSync(join(dir, p), "utf8"));
   });
 
-  it("runs its stage driver (dry run) and its launch scripts parse", () => {
+  it("runs its stage driver (dry run), its plugin on its own config, and its launch scripts parse", () => {
     const out = mkdtempSync(join(tmpdir(), "qlx-verl-"));
     try {
       writeVerlBundle(out, bundle);
@@ -107,6 +108,19 @@ describe.each(EXAMPLES)("verl bundle of $file", ({ name, file, errors }) => {
       for (const c of commands.filter((x) => x.includes("qlx_verl.main"))) {
         expect(c).not.toMatch(/\{[a-z_]+\}/); // every placeholder filled
         expect(c).toContain(`data.train_files=${join(bundleDir, "data")}/`);
+      }
+      // Every bundle (each ablation row) runs its qlx_verl on its own config.json.
+      const bundleDirs = listFiles(out)
+        .filter((p) => p.endsWith("qlx_verl/config.json"))
+        .map((p) => join(out, p.replace(/\/?qlx_verl\/config\.json$/, "")));
+      for (const dir of bundleDirs) {
+        const smoke = spawnSync("/usr/bin/python3", [smokeScript], {
+          cwd: dir,
+          env: { ...env, PYTHONPATH: dir },
+          encoding: "utf8",
+        });
+        expect(smoke.stderr, dir).toBe("");
+        expect(smoke.stdout).toMatch(/^ok \d+ stages/);
       }
       for (const script of listFiles(bundleDir).filter((p) => p.endsWith(".sh"))) {
         const sh = spawnSync("bash", ["-n", join(bundleDir, script)], { encoding: "utf8" });

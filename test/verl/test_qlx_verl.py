@@ -25,7 +25,7 @@ STAGE = {
     "name": "s1",
     "nodes": [
         {"kind": "dataset", "tasks": ["mc", "qa"]},
-        {"kind": "sampler", "op": "task_balanced", "over": ["mc", "qa"], "per_task": [3, 2]},
+        {"kind": "sampler", "op": "task_balanced", "batch": 5, "over": ["mc", "qa"], "share": 2, "remainder": 1},
         {"kind": "advantage", "op": "grpo", "std": "task_batch", "eps": 1e-6},
         {"kind": "mask", "op": "negative_gradient", "level": "sequence", "entropy": {"op": ">", "value": 0.5}},
         {"kind": "control", "op": "aepo", "low": 0.3, "high": 0.5},
@@ -60,35 +60,49 @@ def setUpModule():
 
 
 class SamplerTest(unittest.TestCase):
-    def make(self, seed=1):
-        tasks = ["mc"] * 7 + ["qa"] * 3 + ["other"] * 4
-        return TaskBalancedSampler(tasks, 5, ["mc", "qa"], [3, 2], seed)
+    def make(self, seed=1, tasks=("mc", "qa", "zz")):
+        rows = ["mc"] * 7 + ["qa"] * 3 + ["other"] * 4 + ["zz"] * 4
+        return TaskBalancedSampler(rows, list(tasks), 1, 2, seed)
 
-    def test_every_batch_holds_each_tasks_share_and_refills_a_short_task(self):
+    def test_every_task_gets_its_share_and_the_remainder_rotates(self):
         s = self.make()
-        order = list(iter(s))
-        self.assertEqual(len(order), len(s))
-        for b in range(len(order) // 5):
-            batch = order[5 * b : 5 * b + 5]
-            self.assertEqual(sum(1 for i in batch if i < 7), 3)
-            self.assertEqual(sum(1 for i in batch if 7 <= i < 10), 2)
-        # qa has 3 rows but needs 2 per batch: the second batch starts a new shuffle of qa.
-        qa = [i for i in order if 7 <= i < 10]
-        self.assertEqual(sorted(qa[:3]), [7, 8, 9])
+        self.assertEqual(s.batch_size, 5)
+        task_of = {**{i: "mc" for i in range(7)}, **{i: "qa" for i in range(7, 10)}, **{i: "zz" for i in range(14, 18)}}
+        counts = []
+        for b in range(3):
+            batch = s.batch(b)
+            counts.append({t: sum(1 for i in batch if task_of[i] == t) for t in ("mc", "qa", "zz")})
+        # As runtime/rl/samplers/taskBalanced.ts: extras to positions (b*2 + j) mod 3 of the sorted tasks.
+        self.assertEqual(counts, [{"mc": 2, "qa": 2, "zz": 1}, {"mc": 2, "qa": 1, "zz": 2}, {"mc": 1, "qa": 2, "zz": 2}])
+        self.assertEqual(counts, [s.shares(b) for b in range(3)])
+
+    def test_a_short_task_reshuffles_instead_of_shrinking_the_batch(self):
+        s = self.make()
+        # qa (3 rows) takes 2 + 1 + 2 prompts in batches 0-2: the first two batches use each of
+        # its rows once, and batch 2 starts a fresh shuffle, so it still gets its 2 prompts.
+        first_two = [i for b in (0, 1) for i in s.batch(b) if 7 <= i < 10]
+        self.assertEqual(sorted(first_two), [7, 8, 9])
+        self.assertEqual(len([i for i in s.batch(2) if 7 <= i < 10]), 2)
 
     def test_deterministic_and_resumable(self):
         a, b = self.make(), self.make()
         first = list(iter(a))
+        self.assertEqual(len(first), len(a))
         self.assertEqual(first, list(iter(b)))
         self.assertNotEqual(first, list(iter(self.make(seed=2))))
         c = self.make()
         c.load_state_dict({"next_batch": 1})
         self.assertEqual(list(iter(c)), first[5:])
-        self.assertEqual(c.state_dict(), {"next_batch": 2})
+        self.assertEqual(c.state_dict(), {"next_batch": 3})
 
-    def test_rejects_shares_that_do_not_fill_the_batch(self):
-        with self.assertRaisesRegex(ValueError, "sum to 4"):
-            TaskBalancedSampler(["mc", "qa"], 5, ["mc", "qa"], [2, 2], 0)
+    def test_from_ir_checks_the_batch(self):
+        from qlx_verl.sampler import from_ir
+
+        node = {"over": ["mc", "qa"], "share": 2, "remainder": 1, "batch": 6}
+        with self.assertRaisesRegex(ValueError, "not the batch 6"):
+            from_ir(node, ["mc"] * 5 + ["qa"] * 5, 0)
+        with self.assertRaisesRegex(ValueError, "'qa' has 1 rows"):
+            TaskBalancedSampler(["mc"] * 5 + ["qa"], ["mc", "qa"], 2, 1, 0)
 
 
 class KeepChannelTest(unittest.TestCase):

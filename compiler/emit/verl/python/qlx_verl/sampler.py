@@ -1,12 +1,15 @@
-"""Task-balanced sampling (paper Section 4.2): every batch holds a fixed share of each task.
+"""Task-balanced sampling (paper Section 4.2): every batch holds an equal share of each task.
 
 verl v0.4.0 has no sampler registry: the trainer subclass (trainer.py) passes this sampler to the
 dataloader, whose consecutive runs of `batch_size` indices become one step (StatefulDataLoader,
-drop_last), so the balance is encoded in the index order. `per_task[k]` prompts of task `over[k]`
-fill every batch (the compiler spreads the remainder). Each task is read as an endless stream
+drop_last), so the balance is encoded in the index order. As in the runtime
+(runtime/rl/samplers/taskBalanced.ts) and the IR's sampler node: with T tasks each gets
+`share` = floor(B / T) prompts, and the `remainder` = B mod T extra prompts go one each to the
+tasks at positions (b * remainder + j) mod T, j < remainder, of the name-sorted task list, so
+over T batches every task gets the same number of extras. Each task is read as an endless stream
 of seeded shuffles of its rows: a task that runs out starts a fresh shuffle, never shrinking the
 batch. Batch b is a pure function of (seed, b), so resuming from a checkpoint only needs the
-index of the next batch (`state_dict`, which StatefulDataLoader stores in data.pt).
+index of the next batch (`state_dict`, which StatefulDataLoader stores in verl's data.pt).
 """
 
 from __future__ import annotations
@@ -16,41 +19,54 @@ from typing import Dict, Iterator, List, Sequence
 
 
 class TaskBalancedSampler:
-    def __init__(self, row_tasks: Sequence[str], batch_size: int, over: Sequence[str], per_task: Sequence[int], seed: int):
-        if len(over) != len(per_task):
-            raise ValueError(f"task_balanced: {len(over)} tasks but {len(per_task)} shares")
-        if sum(per_task) != batch_size:
-            raise ValueError(f"task_balanced: shares {list(per_task)} sum to {sum(per_task)}, not the batch size {batch_size}")
-        self.rows: Dict[str, List[int]] = {t: [] for t in over}
+    def __init__(self, row_tasks: Sequence[str], over: Sequence[str], share: int, remainder: int, seed: int):
+        self.tasks = sorted(over)
+        if not 0 <= remainder < max(len(self.tasks), 1):
+            raise ValueError(f"task_balanced: remainder {remainder} must be below the number of tasks {len(self.tasks)}")
+        self.rows: Dict[str, List[int]] = {t: [] for t in self.tasks}
         for i, task in enumerate(row_tasks):
             if task in self.rows:
                 self.rows[task].append(i)
-        empty = [t for t, rows in self.rows.items() if not rows and per_task[list(over).index(t)] > 0]
-        if empty:
-            raise ValueError(f"task_balanced: no rows of task(s) {', '.join(empty)} in the dataset (data_source column)")
-        self.batch_size = batch_size
-        self.over = list(over)
-        self.per_task = list(per_task)
+        need = share + (1 if remainder > 0 else 0)
+        for task, rows in self.rows.items():
+            if len(rows) < need:
+                raise ValueError(f"task_balanced: task {task!r} has {len(rows)} rows (data_source) but a batch needs up to {need} distinct rows of it")
+        self.share = share
+        self.remainder = remainder
+        self.batch_size = share * len(self.tasks) + remainder
         self.seed = seed
-        self.batches_per_epoch = len(row_tasks) // batch_size
+        self.batches_per_epoch = len(row_tasks) // self.batch_size
         self.next_batch = 0
         self._shuffles: Dict[tuple, List[int]] = {}
 
-    def _task_row(self, task: str, position: int) -> int:
+    def shares(self, b: int) -> Dict[str, int]:
+        t = len(self.tasks)
+        out = {task: self.share for task in self.tasks}
+        for j in range(self.remainder):
+            out[self.tasks[(b * self.remainder + j) % t]] += 1
+        return out
+
+    def _start(self, position: int, b: int) -> int:
+        """How far into its stream the task at `position` is before batch b."""
+        extras = max(0, (b * self.remainder - position + len(self.tasks) - 1) // len(self.tasks))
+        return b * self.share + extras
+
+    def _task_row(self, task: str, k: int) -> int:
         rows = self.rows[task]
-        cycle, offset = divmod(position, len(rows))
+        cycle, offset = divmod(k, len(rows))
         key = (task, cycle)
         if key not in self._shuffles:
             order = list(rows)
             random.Random(f"{self.seed}:task_balanced:{task}:{cycle}").shuffle(order)
-            self._shuffles = {k: v for k, v in self._shuffles.items() if k[0] != task}
+            self._shuffles = {k2: v for k2, v in self._shuffles.items() if k2[0] != task or k2[1] >= cycle - 1}
             self._shuffles[key] = order
         return self._shuffles[key][offset]
 
     def batch(self, b: int) -> List[int]:
         out: List[int] = []
-        for task, share in zip(self.over, self.per_task):
-            out.extend(self._task_row(task, b * share + j) for j in range(share))
+        for position, task in enumerate(self.tasks):
+            start = self._start(position, b)
+            out.extend(self._task_row(task, start + j) for j in range(self.shares(b)[task]))
         random.Random(f"{self.seed}:task_balanced:batch:{b}").shuffle(out)
         return out
 
@@ -69,3 +85,11 @@ class TaskBalancedSampler:
 
     def load_state_dict(self, state: Dict[str, int]) -> None:
         self.next_batch = int(state["next_batch"])
+
+
+def from_ir(node: Dict, row_tasks: Sequence[str], seed: int) -> TaskBalancedSampler:
+    """The sampler of an IR `task_balanced` sampler node."""
+    sampler = TaskBalancedSampler(row_tasks, node["over"], node["share"], node["remainder"], seed)
+    if sampler.batch_size != node["batch"]:
+        raise ValueError(f"task_balanced: share {node['share']} x {len(node['over'])} tasks + {node['remainder']} is not the batch {node['batch']}")
+    return sampler

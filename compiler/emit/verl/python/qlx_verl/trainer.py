@@ -115,10 +115,10 @@ def make_trainer_class():
         def _create_dataloader(self, train_dataset, val_dataset, collate_fn, train_sampler):
             sampler = node(self.qlx_stage, "sampler")
             if sampler["op"] == "task_balanced" and train_dataset is not None:
-                from .sampler import TaskBalancedSampler
+                from .sampler import from_ir
 
                 row_tasks = [str(t) for t in train_dataset.dataframe[self.config.data.reward_fn_key]]
-                train_sampler = TaskBalancedSampler(row_tasks, self.config.data.train_batch_size, sampler["over"], sampler["per_task"], settings.load()["seed"])
+                train_sampler = from_ir(sampler, row_tasks, settings.load()["seed"])
             return super()._create_dataloader(train_dataset, val_dataset, collate_fn, train_sampler)
 
         def init_workers(self):
