@@ -1,46 +1,52 @@
 // The compile targets, one table: `qlx compile --target NAME` looks them up here, so adding a
-// backend (verl) is one entry.
+// backend is one entry. A target returns one text (stdout or --out FILE) or a bundle of files
+// (written under --out DIR), with any diagnostics of its own (e.g. backend capability limits).
 import * as nodePath from "node:path";
+import type { Diagnostic } from "../language/diagnostics.ts";
 import { emitIrJson } from "./emit/ir-json.ts";
 import { emitTs } from "./emit/ts.ts";
 import type { IrDocument } from "./ir/schema.ts";
 
 export interface TargetContext {
-  /** Where the output goes (a file path), or undefined for stdout. */
+  /** The output file or directory, or undefined for stdout. */
   readonly outPath?: string;
   /** Absolute path of compiler/ir/schema.ts, for emitted imports. */
   readonly schemaPath: string;
 }
 
+export type TargetOutput =
+  | { readonly kind: "text"; readonly text: string }
+  /** Relative path → content; files ending in `.sh` are made executable. */
+  | {
+      readonly kind: "files";
+      readonly files: ReadonlyMap<string, string>;
+      readonly diagnostics: readonly Diagnostic[];
+    };
+
 export interface Target {
   readonly description: string;
-  /** Default output file name (next to the source) when --out is not given. */
-  readonly extension: string;
-  emit(doc: IrDocument, ctx: TargetContext): string;
+  emit(doc: IrDocument, ctx: TargetContext): TargetOutput;
 }
 
 export const TARGETS: Record<string, Target> = {
   ir: {
     description: "the runtime-graph IR as canonical JSON",
-    extension: ".ir.json",
-    emit: (doc) => emitIrJson(doc),
+    emit: (doc) => ({ kind: "text", text: emitIrJson(doc) }),
   },
   ts: {
     description: "a typed TypeScript module that builds the same IR (ts-morph)",
-    extension: ".graph.ts",
-    emit: (doc, ctx) => emitTs(doc, { schemaImport: schemaSpecifier(ctx) }),
+    emit: (doc, ctx) => ({
+      kind: "text",
+      text: emitTs(doc, { schemaImport: schemaSpecifier(ctx) }),
+    }),
   },
 };
 
+/** The schema as the emitted module imports it: relative to where the module is written. */
 function schemaSpecifier(ctx: TargetContext): string {
-  return ctx.outPath === undefined
-    ? ctx.schemaPath
-    : relativeSpecifier(ctx.outPath, ctx.schemaPath);
-}
-
-function relativeSpecifier(from: string, to: string): string {
+  const from = ctx.outPath ?? nodePath.join(process.cwd(), "graph.ts");
   const rel = nodePath
-    .relative(nodePath.dirname(nodePath.resolve(from)), to)
+    .relative(nodePath.dirname(nodePath.resolve(from)), ctx.schemaPath)
     .split(nodePath.sep)
     .join("/");
   return rel.startsWith(".") ? rel : `./${rel}`;

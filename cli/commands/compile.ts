@@ -4,6 +4,7 @@ import * as nodePath from "node:path";
 import { parseArgs } from "node:util";
 import { compileFile, nodeHost, UsageError } from "../../compiler/index.ts";
 import { TARGETS } from "../../compiler/targets.ts";
+import { hasErrors } from "../../language/diagnostics.ts";
 import { renderForTerminal, usageError } from "../diagnostics-output.ts";
 
 const targetList = Object.entries(TARGETS)
@@ -19,7 +20,7 @@ ${targetList}
 
 --profile applies a profile of the experiment (for an ablation: of its base).
 --name picks the experiment or ablation when FILE declares several.
---out writes to PATH; '-' or no --out writes to stdout.
+--out writes to PATH (a directory for bundle targets); '-' or no --out writes to stdout.
 An ablation compiles to one graph per row plus the table spec.
 Derived numbers (responses and tokens per step, per worker) are printed on stderr.
 
@@ -30,6 +31,15 @@ const schemaPath = nodePath.resolve(
   nodePath.dirname(new URL(import.meta.url).pathname),
   "../../compiler/ir/schema.ts",
 );
+
+function writeBundle(dir: string, files: ReadonlyMap<string, string>): void {
+  for (const [path, text] of files) {
+    const full = nodePath.join(dir, path);
+    fs.mkdirSync(nodePath.dirname(full), { recursive: true });
+    fs.writeFileSync(full, text);
+    if (path.endsWith(".sh")) fs.chmodSync(full, 0o755);
+  }
+}
 
 export async function run(argv: string[]): Promise<number> {
   let parsed;
@@ -72,10 +82,20 @@ export async function run(argv: string[]): Promise<number> {
   if (result.diagnostics.length > 0) process.stderr.write(renderForTerminal(result.diagnostics));
   if (result.ir === undefined) return 1;
   const toStdout = values.out === undefined || values.out === "-";
-  const outPath = toStdout ? nodePath.join(process.cwd(), "graph.ts") : (values.out as string);
-  const text = target.emit(result.ir, { outPath, schemaPath });
-  if (toStdout) process.stdout.write(text);
-  else fs.writeFileSync(outPath, text);
+  const output = target.emit(result.ir, {
+    ...(toStdout ? {} : { outPath: values.out }),
+    schemaPath,
+  });
+  if (output.kind === "text") {
+    if (toStdout) process.stdout.write(output.text);
+    else fs.writeFileSync(values.out as string, output.text);
+  } else {
+    if (output.diagnostics.length > 0) process.stderr.write(renderForTerminal(output.diagnostics));
+    if (hasErrors(output.diagnostics)) return 1;
+    if (toStdout)
+      return usageError(`--target ${values.target} writes a directory: give --out DIR`, help);
+    writeBundle(values.out as string, output.files);
+  }
   for (const line of result.summary) process.stderr.write(`${line}\n`);
   return 0;
 }
