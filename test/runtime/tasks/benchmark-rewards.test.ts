@@ -10,7 +10,9 @@ describe.each(BENCHMARK_NAMES)("%s metric", (name) => {
     "scores the %s ground truth 1 and a wrong answer below 1",
     async (style) => {
       const reward = buildReward(BENCHMARKS[name].metric);
-      const records = await buildBenchmark(name, { style, count: style === "tiny" ? 20 : 3 });
+      // The whole tiny set: a rare answer the metric's normalisation mangles (an answer
+      // spelled like an article) shows up only in a few records in a hundred.
+      const records = await buildBenchmark(name, { style, count: style === "tiny" ? 200 : 3 });
       for (const [i, record] of records.entries()) {
         expect(await reward.score(referenceResponse(record), record)).toEqual({
           ok: true,
