@@ -2,7 +2,8 @@
 // and samples per prompt), score each response with the benchmark's metric, report the mean
 // and its standard error.
 import type { ExperimentIr } from "../../compiler/ir/schema.ts";
-import { buildReward } from "../rewards/registry.ts";
+import { summarize } from "../rewards/metrics.ts";
+import { buildReward, type RewardOutcome } from "../rewards/registry.ts";
 import { BENCHMARKS, type BenchmarkName } from "../tasks/benchmarks.ts";
 import { byteTokenizer } from "../tokenizer/byte.ts";
 import type { Example } from "./examples.ts";
@@ -15,7 +16,9 @@ export interface BenchmarkScore {
   readonly benchmark: string;
   readonly metric: string;
   readonly score: number;
+  /** Samples scored, and samples whose metric failed (left out of the mean). */
   readonly n: number;
+  readonly failed: number;
   readonly stderr: number;
 }
 
@@ -61,20 +64,19 @@ export async function evaluateBenchmark(
   const spec = BENCHMARKS[name as BenchmarkName].metric;
   const reward = buildReward(spec);
   const responses = await decodeAll(policy, examples, s);
-  const scores: number[] = [];
+  const outcomes: RewardOutcome[] = [];
   for (let i = 0; i < responses.length; i++) {
-    const outcome = await reward.score(responses[i]!, examples[Math.floor(i / s.samples)]!.record);
-    scores.push(outcome.ok ? outcome.score : 0);
+    outcomes.push(await reward.score(responses[i]!, examples[Math.floor(i / s.samples)]!.record));
   }
-  const n = scores.length;
-  const m = n > 0 ? scores.reduce((a, b) => a + b, 0) / n : 0;
-  const variance = n > 1 ? scores.reduce((a, v) => a + (v - m) ** 2, 0) / (n - 1) : 0;
+  // A sample whose metric failed (a judge that could not answer) is counted, not scored 0.
+  const sum = summarize(outcomes);
   return {
     benchmark: name,
     metric: spec.name,
-    score: m,
-    n,
-    stderr: Math.sqrt(variance / Math.max(1, n)),
+    score: sum.mean ?? 0,
+    n: sum.scored,
+    failed: sum.failed,
+    stderr: sum.stderr ?? 0,
   };
 }
 

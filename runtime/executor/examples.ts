@@ -13,7 +13,7 @@ import {
   buildBenchmark,
   type BenchmarkName,
 } from "../tasks/benchmarks.ts";
-import { renderPrompt } from "../tasks/prompt.ts";
+import { referenceResponse, renderPrompt } from "../tasks/prompt.ts";
 import { generateDataset } from "../tasks/registry.ts";
 import type { TaskStyle } from "../tasks/types.ts";
 import { byteTokenizer } from "../tokenizer/byte.ts";
@@ -30,14 +30,6 @@ export interface Example {
 }
 
 type IrTask = ExperimentIr["tasks"][number];
-
-/**
- * The text a perfect response contains. MRCR-style records store the answer without the
- * random prefix the response must start with (runtime/rewards mrcr_grade), so it is added back.
- */
-export function referenceResponse(record: TaskRecord): string {
-  return record.task === "dialogue_memory" ? record.prefix + record.answer : record.answer;
-}
 
 /** [BOS] + prompt tokens, middle-truncated so the whole prompt fits in `maxInput` tokens. */
 export function encodePrompt(text: string, maxInput: number): number[] {

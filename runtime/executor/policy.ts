@@ -97,22 +97,13 @@ export interface PolicyOptions {
 
 export class Policy {
   private readonly graphs = new GraphCache();
-  private readonly generator: PolicyGenerator;
+  private generator: PolicyGenerator | undefined;
 
   private constructor(
     readonly config: ModelConfig,
     private readonly state: TrainState,
     private readonly options: PolicyOptions,
-  ) {
-    this.generator = new PolicyGenerator(
-      config,
-      {},
-      {
-        device: options.device,
-        threads: options.threads,
-      },
-    );
-  }
+  ) {}
 
   static fromWeights(
     config: ModelConfig,
@@ -141,7 +132,14 @@ export class Policy {
     prompts: readonly (readonly number[])[],
     opts: GenerateOptions,
   ): Promise<GeneratedSequence[]> {
-    this.generator.setWeights(await this.hostWeights());
+    const weights = await this.hostWeights();
+    if (this.generator) this.generator.setWeights(weights);
+    else {
+      this.generator = new PolicyGenerator(this.config, weights, {
+        device: this.options.device,
+        threads: this.options.threads,
+      });
+    }
     return this.generator.generate(prompts, opts);
   }
 
@@ -189,7 +187,7 @@ export class Policy {
   }
 
   async release(): Promise<void> {
-    await this.generator.release();
+    await this.generator?.release();
     await this.graphs.clear();
   }
 }

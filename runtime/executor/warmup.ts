@@ -4,6 +4,7 @@
 // `check_every` steps (../shared/notes/tiny-scale-rl.md: RL needs a policy that already
 // succeeds sometimes; accuracy can jump, so the check is frequent).
 import type { ExperimentIr } from "../../compiler/ir/schema.ts";
+import { RL_METRICS } from "../rl/metrics.ts";
 import { UniformSampler } from "../rl/samplers/uniform.ts";
 import { byteTokenizer } from "../tokenizer/byte.ts";
 import { decodeAll } from "./evaluate.ts";
@@ -73,9 +74,13 @@ export async function warmup(
       byteTokenizer.special.pad,
     );
     const r = await policy.trainStep(packed, {}, { lr: w.lr, maxGradNorm: 1 });
+    // The graph's loss is the surrogate Σ w·(−A·ratio) = −1; the cross-entropy is Σ w·(−logp).
+    const logp = r.outputs["logp"]!;
+    let ce = 0;
+    for (let k = 0; k < logp.length; k++) ce -= packed.feeds.weights[k]! * logp[k]!;
     const metrics: Record<string, number> = {
-      "warmup/loss": r.loss,
-      "train/grad_norm": r.gradNorm,
+      "warmup/loss": ce,
+      [RL_METRICS.gradNorm]: r.gradNorm,
     };
     if (step % w.check_every === 0 || step === w.steps) {
       acc = await accuracy(step);
@@ -84,7 +89,7 @@ export async function warmup(
         reached = true;
     }
     onStep(step, metrics);
-    progress.step({ step, extra: `loss ${r.loss.toFixed(3)} dev acc ${acc.toFixed(3)}` });
+    progress.step({ step, extra: `loss ${ce.toFixed(3)} dev acc ${acc.toFixed(3)}` });
     if (reached) break;
   }
   progress.endStage();
