@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { TaskRecord } from "../../runtime/data/schema.ts";
 import { RULE_REWARDS } from "../../runtime/rewards/registry.ts";
 import { numericMatch } from "../../runtime/rewards/rules.ts";
+import { renderPrompt } from "../../runtime/tasks/prompt.ts";
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const packageDir = here("../../compiler/emit/verl/python/qlx_verl");
@@ -203,5 +204,67 @@ describe("qlx_verl rewards = runtime/rewards", () => {
     expect(ts).toContain(0);
     expect(ts).toContain(1);
     expect(ts.some((s) => s > 0 && s < 1)).toBe(true);
+  });
+});
+
+describe("qlx_verl data preparation", () => {
+  const records = [
+    {
+      task: "multiple_choice",
+      id: "mc-1",
+      question: "Which city is the capital?",
+      answer: "B",
+      choices: ["Lyon", "Paris", "Nice"],
+      documents: [
+        { title: "France", text: "Paris is the capital." },
+        { title: "", text: "Untitled filler." },
+      ],
+    },
+    {
+      task: "dialogue_memory",
+      id: "dm-1",
+      question: "Repeat the 2nd poem about cats.",
+      answer: "Soft paws",
+      conversation: [
+        { role: "user", content: "Write a poem about cats" },
+        { role: "assistant", content: "Soft paws" },
+      ],
+      prefix: "AbC12",
+      needles: 2,
+      target: 2,
+    },
+    {
+      task: "corpus_numeric",
+      id: "cn-1",
+      question: "Total revenue?",
+      answer: "12.5",
+      value: 12.5,
+      unit: "%",
+      aliases: ["12.50"],
+      documents: [{ title: "Table", text: "a | b" }],
+    },
+  ];
+
+  it("renders prompts exactly as the runtime does and fills verl's row layout", () => {
+    const r = python([here("./prompt_parity.py")], JSON.stringify(records));
+    expect(r.err).toBe("");
+    const py = JSON.parse(r.out) as { prompt: string; row: Record<string, any> }[];
+    records.forEach((rec, i) => {
+      const want = renderPrompt(rec as unknown as TaskRecord);
+      expect(py[i]!.prompt, rec.id).toBe(want);
+      const row = py[i]!.row;
+      expect(row["data_source"]).toBe(`task_${rec.task}`);
+      expect(row["prompt"]).toEqual([{ role: "user", content: want }]);
+      expect(row["reward_model"]).toEqual({ style: "rule", ground_truth: rec.answer });
+      expect(row["extra_info"]).toMatchObject({
+        id: rec.id,
+        question: rec.question,
+        input_tokens: want.length,
+        output_tokens: rec.answer.length,
+      });
+      expect(Number.isSafeInteger(row["extra_info"].index)).toBe(true);
+    });
+    expect(py[2]!.row["extra_info"]).toMatchObject({ value: 12.5, unit: "%", aliases: ["12.50"] });
+    expect(py[1]!.row["extra_info"]).toMatchObject({ prefix: "AbC12" });
   });
 });

@@ -43,8 +43,9 @@ def render_prompt(record: Dict[str, Any]) -> str:
 
 
 def stable_index(task: str, record_id: str) -> int:
-    """A dataset-wide integer id (verl carries extra_info["index"] through the batch)."""
-    return int.from_bytes(hashlib.sha256(f"{task}\0{record_id}".encode()).digest()[:7], "big")
+    """A dataset-wide integer id (verl carries extra_info["index"] through the batch); 53 bits, so
+    it is exact in JSON readers that use doubles."""
+    return int.from_bytes(hashlib.sha256(f"{task}\0{record_id}".encode()).digest()[:7], "big") >> 3
 
 
 def is_validation(record_id: str, fraction: float) -> bool:
