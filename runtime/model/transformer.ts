@@ -31,10 +31,9 @@ import {
 } from "../tensor/nn.ts";
 import type { KlEstimator } from "../tensor/nn.ts";
 import { gradients } from "../tensor/autodiff.ts";
-import { adamw, clipByGlobalNorm, declareAdamWScalars } from "../tensor/optim.ts";
+import { buildOptimizerStep, optimizerOutputs } from "../tensor/optim.ts";
 import { GraphCache } from "../tensor/session.ts";
 import type { CompileOptions } from "../tensor/session.ts";
-import { momentNames, nextName } from "../tensor/train.ts";
 import type { TrainGraph } from "../tensor/train.ts";
 import { headDim } from "./config.ts";
 import type { ModelConfig } from "./config.ts";
@@ -319,34 +318,25 @@ export function buildTrainStep(
   const { graph: g, weights: w, loss, nll, logp, entropy } = lossGraph(config, options);
   const names = [...w.byName.keys()];
   const params = names.map((n) => w.byName.get(n)!);
-  const opt = declareAdamWScalars(g);
-  const clipped = clipByGlobalNorm(gradients(loss, params), opt.maxGradNorm);
-  const outputs: Record<string, Tensor> = {
-    loss,
-    gradNorm: clipped.norm,
-    gradSumSquares: clipped.sumSquares,
-    nll,
-    logp,
-    entropy,
-  };
-  names.forEach((name, i) => {
-    const slots = momentNames(name);
-    const param = params[i]!;
-    const next = adamw(
-      {
-        param,
-        grad: clipped.grads[i]!,
-        m: g.input(slots.m, "float32", param.shape),
-        v: g.input(slots.v, "float32", param.shape),
-        decay: !isNormWeight(name),
-      },
-      opt,
-    );
-    outputs[nextName(name)] = next.param;
-    outputs[nextName(slots.m)] = next.m;
-    outputs[nextName(slots.v)] = next.v;
-  });
+  const grads = gradients(loss, params);
+  const optimizer = optimizerOutputs(
+    g,
+    names.map((name, i) => ({
+      name,
+      param: params[i]!,
+      grad: grads[i]!,
+      decay: !isNormWeight(name),
+    })),
+  );
+  const outputs: Record<string, Tensor> = { loss, nll, logp, entropy, ...optimizer };
   return { outputs, params: names };
+}
+
+/** The AdamW step alone for this model's weights (inputs X and `grad.X`), same decay rule. */
+export function buildModelOptimizerStep(config: ModelConfig): Record<string, Tensor> {
+  return buildOptimizerStep(
+    weightShapes(config).map(([name, shape]) => ({ name, shape, decay: !isNormWeight(name) })),
+  );
 }
 
 /** Builds (or reuses from `cache`) and compiles the training step; on WebGPU every `next.*`

@@ -34,10 +34,12 @@
 //   verify.ts   verifyGraph(outputs) → GraphIssue[]
 //   onnx.ts     toOnnx(outputs) → ModelProto bytes + input/output signature
 //   session.ts  compile, CompiledGraph, GraphCache, download, webgpuUnavailable
-//   optim.ts    declareAdamWScalars, clipByGlobalNorm, adamw: the optimizer step as graph ops
-//   train.ts    TrainState, TrainGraph, NonFiniteError: resident parameters and moments
+//   optim.ts    clipByGlobalNorm, adamw, optimizerOutputs, buildOptimizerStep: the optimizer
+//               step as graph ops, fused into a training step or as its own graph
+//   train.ts    TrainState (step, applyGradients, read, feeds, restore), TrainGraph,
+//               NonFiniteError: resident parameters and moments
 // The policy model itself is runtime/model/transformer.ts (weights, init, forward,
-// buildGradients, buildTrainStep/compileTrainStep, lossScalars).
+// buildGradients, buildTrainStep/compileTrainStep, buildModelOptimizerStep, lossScalars).
 
 export { Graph, ShapeError, Tensor, isFloat, sizeOf } from "./ir.ts";
 export type { DType, FloatDType, Shape } from "./ir.ts";
@@ -57,7 +59,14 @@ export {
   webgpuUnavailable,
 } from "./session.ts";
 export type { CompileOptions, Device, Feed, HostArray } from "./session.ts";
-export { ADAMW_SCALARS, adamw, clipByGlobalNorm, declareAdamWScalars } from "./optim.ts";
-export type { AdamWScalars, AdamWSlot } from "./optim.ts";
+export {
+  ADAMW_SCALARS,
+  adamw,
+  buildOptimizerStep,
+  clipByGlobalNorm,
+  declareAdamWScalars,
+  optimizerOutputs,
+} from "./optim.ts";
+export type { AdamWScalars, AdamWSlot, OptimizedParam } from "./optim.ts";
 export { NonFiniteError, TrainState, momentNames, nextName } from "./train.ts";
 export type { AdamWHyper, StepResult, TrainGraph } from "./train.ts";

@@ -3,9 +3,11 @@
 // inference build: notes/onnxruntime-node.md). Hyper-parameters are rank-0 graph inputs, so a
 // learning-rate schedule does not recompile anything.
 
-import type { Graph, Tensor } from "./ir.ts";
+import { Graph } from "./ir.ts";
+import type { Shape, Tensor } from "./ir.ts";
 import { add, concat, div, mul, reshape, sqrt, sub, sum } from "./ops.ts";
 import { minimum } from "./nn.ts";
+import { momentNames, nextName } from "./train.ts";
 
 /** Rank-0 float32 inputs of an AdamW step; `TrainState` feeds them from `AdamWHyper`. */
 export interface AdamWScalars {
@@ -75,4 +77,68 @@ export function adamw(slot: AdamWSlot, s: AdamWScalars): { param: Tensor; m: Ten
   const stepSize = div(s.lr, s.biasCorrection1);
   const decayed = slot.decay ? mul(slot.param, sub(1, mul(s.lr, s.weightDecay))) : slot.param;
   return { param: sub(decayed, mul(stepSize, div(m, denom))), m, v };
+}
+
+export interface OptimizedParam {
+  readonly name: string;
+  readonly param: Tensor;
+  readonly grad: Tensor;
+  readonly decay: boolean;
+}
+
+/**
+ * Clipping plus AdamW for every parameter, declaring the moments `m.X`, `v.X` and the
+ * optimizer scalars as inputs. Outputs gradNorm (before clipping), gradSumSquares (in
+ * `params` order) and `next.X` for each parameter and moment: the TrainState contract.
+ */
+export function optimizerOutputs(
+  g: Graph,
+  params: readonly OptimizedParam[],
+): Record<string, Tensor> {
+  const opt = declareAdamWScalars(g);
+  const clipped = clipByGlobalNorm(
+    params.map((p) => p.grad),
+    opt.maxGradNorm,
+  );
+  const outputs: Record<string, Tensor> = {
+    gradNorm: clipped.norm,
+    gradSumSquares: clipped.sumSquares,
+  };
+  params.forEach((p, i) => {
+    const slots = momentNames(p.name);
+    const next = adamw(
+      {
+        param: p.param,
+        grad: clipped.grads[i]!,
+        m: g.input(slots.m, "float32", p.param.shape),
+        v: g.input(slots.v, "float32", p.param.shape),
+        decay: p.decay,
+      },
+      opt,
+    );
+    outputs[nextName(p.name)] = next.param;
+    outputs[nextName(slots.m)] = next.m;
+    outputs[nextName(slots.v)] = next.v;
+  });
+  return outputs;
+}
+
+/**
+ * The optimizer step alone: parameters X and gradients `grad.X` in, updates out. Run after
+ * accumulating gradients of several forward+backward graphs (the loss is a sum over tokens,
+ * so summing micro-batch gradients gives the whole batch's).
+ */
+export function buildOptimizerStep(
+  params: readonly { readonly name: string; readonly shape: Shape; readonly decay: boolean }[],
+): Record<string, Tensor> {
+  const g = new Graph();
+  return optimizerOutputs(
+    g,
+    params.map((p) => ({
+      name: p.name,
+      param: g.input(p.name, "float32", p.shape),
+      grad: g.input(`grad.${p.name}`, "float32", p.shape),
+      decay: p.decay,
+    })),
+  );
 }

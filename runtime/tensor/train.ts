@@ -117,6 +117,29 @@ export class TrainState {
     batch: Readonly<Record<string, Feed>>,
     hyper: AdamWHyper,
   ): Promise<StepResult> {
+    const { loss, ...rest } = await this.advance(graph, batch, hyper, true);
+    return { ...rest, loss: loss! };
+  }
+
+  /**
+   * Runs an optimizer-only graph (optim.ts `buildOptimizerStep`) on gradients `grad.X`
+   * computed elsewhere, e.g. summed over micro-batches.
+   */
+  async applyGradients(
+    graph: TrainGraph,
+    grads: Readonly<Record<string, Feed>>,
+    hyper: AdamWHyper,
+  ): Promise<Omit<StepResult, "loss">> {
+    const { loss: _none, ...rest } = await this.advance(graph, grads, hyper, false);
+    return rest;
+  }
+
+  private async advance(
+    graph: TrainGraph,
+    batch: Readonly<Record<string, Feed>>,
+    hyper: AdamWHyper,
+    hasLoss: boolean,
+  ): Promise<Omit<StepResult, "loss"> & { loss?: number }> {
     const t = this.completed + 1;
     const beta1 = hyper.beta1 ?? 0.9;
     const beta2 = hyper.beta2 ?? 0.999;
@@ -141,8 +164,8 @@ export class TrainState {
         if (tensorOut.location === "gpu-buffer") tensorOut.dispose();
       throw new NonFiniteError(t, tensor, value);
     };
-    const loss = out.loss!.data[0] as number;
-    if (!Number.isFinite(loss)) reject("loss", loss);
+    const loss = hasLoss ? (out.loss!.data[0] as number) : undefined;
+    if (loss !== undefined && !Number.isFinite(loss)) reject("loss", loss);
     const gradNorm = out.gradNorm!.data[0] as number;
     if (!Number.isFinite(gradNorm)) {
       const squares = out.gradSumSquares!.data as Float32Array;
@@ -167,7 +190,7 @@ export class TrainState {
         outputs[name] = value.data as Float32Array;
     }
     this.completed = t;
-    return { step: t, loss, gradNorm, outputs };
+    return { step: t, gradNorm, outputs, ...(loss === undefined ? {} : { loss }) };
   }
 
   /** Frees GPU buffers held by the state. */

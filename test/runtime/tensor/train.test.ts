@@ -6,6 +6,7 @@ import { NonFiniteError, TrainState } from "../../../runtime/tensor/train.ts";
 import type { AdamWHyper } from "../../../runtime/tensor/train.ts";
 import {
   buildGradients,
+  buildModelOptimizerStep,
   compileTrainStep,
   declareWeights,
   forward,
@@ -107,6 +108,41 @@ describe("training step", () => {
       }
     }
     expect(state.steps).toBe(2);
+  });
+
+  it("equals the fused step when gradients are accumulated over micro-batches and applied by the optimizer graph", async () => {
+    const weights = testWeights(5);
+    const batch = await policyBatch(weights);
+    const scalars = lossScalars(lossHyper);
+    const fused = new TrainState(weights);
+    const fusedGraph = await compileTrainStep(config, options);
+    const split = new TrainState(weights);
+    const rowGrads = await compile(buildGradients(config, { ...options, batch: 1 }));
+    const optimizer = {
+      compiled: await compile(buildModelOptimizerStep(config)),
+      params: weightShapes(config).map(([n]) => n),
+    };
+    const row = (r: number) =>
+      Object.fromEntries(Object.entries(batch).map(([k, v]) => [k, v.slice(r * T, (r + 1) * T)]));
+    for (let step = 0; step < 2; step++) {
+      const a = await fused.step(fusedGraph, { ...batch, ...scalars }, adamHyper);
+      const sums: Record<string, Float32Array> = {};
+      for (let r = 0; r < B; r++) {
+        const out = await rowGrads.run({ ...split.feeds(), ...row(r), ...scalars });
+        for (const [name] of weightShapes(config)) {
+          const g = out[`grad.${name}`]!.data as Float32Array;
+          const acc = (sums[`grad.${name}`] ??= new Float32Array(g.length));
+          g.forEach((v, i) => (acc[i]! += v));
+        }
+      }
+      const b = await split.applyGradients(optimizer, sums, adamHyper);
+      expect(relativeError([b.gradNorm], [a.gradNorm])).toBeLessThan(1e-5);
+    }
+    for (const [name] of weightShapes(config)) {
+      expect(relativeError(await split.read(name), await fused.read(name)), name).toBeLessThan(
+        1e-5,
+      );
+    }
   });
 
   it("rejects a step with a non-finite loss or gradient, naming the step and tensor", async () => {
