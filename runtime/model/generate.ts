@@ -62,8 +62,8 @@ export type WeightArrays = Readonly<Record<string, Float32Array>>;
 
 export class PolicyGenerator {
   private readonly graphs = new GraphCache();
-  private readonly weightFeeds: Record<string, Feed>;
-  private readonly decodeFeeds: Record<string, Feed>;
+  private weightFeeds: Record<string, Feed>;
+  private decodeFeeds: Record<string, Feed>;
 
   constructor(
     readonly config: ModelConfig,
@@ -74,10 +74,13 @@ export class PolicyGenerator {
     this.decodeFeeds = decodeWeights(config, weights);
   }
 
-  /** Samples from `weights` from now on (e.g. after a training step); compiled graphs are kept. */
+  /**
+   * Samples from `weights` from now on (e.g. after a training step); compiled graphs are kept.
+   * The decode graph's fused matrices are rebuilt from them, so no step sees stale weights.
+   */
   setWeights(weights: WeightArrays): void {
-    for (const key of Object.keys(this.weightFeeds)) delete this.weightFeeds[key];
-    Object.assign(this.weightFeeds, weights);
+    this.weightFeeds = { ...weights };
+    this.decodeFeeds = decodeWeights(this.config, weights);
   }
 
   async release(): Promise<void> {

@@ -180,6 +180,29 @@ describe("PolicyGenerator", () => {
     }
   });
 
+  it("samples from new weights after setWeights, in prefill and decode alike", async () => {
+    const other = sharpWeights(12);
+    const fresh = new PolicyGenerator(config, other, { threads: 1, promptBucket: 4 });
+    const reused = new PolicyGenerator(config, weights, { threads: 1, promptBucket: 4 });
+    const collect = async (g: PolicyGenerator) => {
+      const logits: Float32Array[] = [];
+      const out = await g.generate(prompts, {
+        ...greedy,
+        observeLogits: (l) => logits.push(l.slice()),
+      });
+      return { tokens: out.map((s) => Array.from(s.tokens)), logits };
+    };
+    const before = await collect(reused);
+    reused.setWeights(other);
+    const after = await collect(reused);
+    const expected = await collect(fresh);
+    await fresh.release();
+    await reused.release();
+    expect(after.tokens).toEqual(expected.tokens);
+    expect(after.tokens).not.toEqual(before.tokens);
+    after.logits.forEach((l, step) => expect(maxAbsDiff(l, expected.logits[step]!)).toBe(0));
+  });
+
   it("rejects a prompt that leaves no room in the context", async () => {
     await expect(generator.generate([Array(45).fill(1)], greedy)).rejects.toThrow(/context 48/);
   });
