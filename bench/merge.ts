@@ -4,10 +4,11 @@
 //   - a plain copy of the M + 1 input tensors (the memory-bandwidth floor),
 //   - each merge on typed arrays (runtime/merge/tensorMerge.ts),
 //   - linear and task_arithmetic as an ONNX graph on ORT's CPU provider (inputs fed zero-copy,
-//     output read back), the engine path a merge would take,
+//     output read back), the engine path mergeFiles.ts takes for those two (engineMerge.ts),
 //   - the same two merges and SCE in PyTorch (OpenBLAS, this invocation), whose SGEMM GFLOP/s
 //     is printed so that a slow peer shows,
-// and a streaming merge of a synthetic safetensors checkpoint against reading those files.
+// and a streaming merge of a synthetic safetensors checkpoint (engine and typed-array paths)
+// against reading those files.
 // Writes bench/results/merge.json.
 
 import { spawnSync } from "node:child_process";

@@ -1,5 +1,6 @@
 // Streams a merge over safetensors checkpoints: for each tensor name, read that tensor from the
-// base and from every model, merge it (tensorMerge.ts), write it, drop it. Memory stays near one
+// base and from every model, merge it (the ORT engine for linear/task_arithmetic, typed arrays
+// for the rest: see engineMerge.ts), write it, drop it. Memory stays near one
 // tensor per model whatever the model size. Floating tensors are merged and written as F32;
 // integer/bool tensors (index tables and the like) must be identical in every input and are
 // copied through unchanged. The output is written atomically (temp file, fsync, rename).
@@ -11,6 +12,7 @@ import {
   type TensorSpec,
 } from "../io/safetensors.ts";
 import { checkMergeMethod, mergeTensor, needsBase, type MergeMethod } from "./tensorMerge.ts";
+import { EngineMerger, runsOnEngine } from "./engineMerge.ts";
 
 export interface MergeFilesOptions {
   readonly method: MergeMethod;
@@ -20,6 +22,10 @@ export interface MergeFilesOptions {
   readonly out: string;
   /** Extra `__metadata__` entries for the output (the merge method is always recorded). */
   readonly metadata?: Readonly<Record<string, string>>;
+  /** Run linear/task_arithmetic on the typed-array reference instead of the ORT engine. */
+  readonly typedArraysOnly?: boolean;
+  /** ORT intra-op threads for the engine path (ORT's default when omitted). */
+  readonly threads?: number;
 }
 
 export interface MergeFilesResult {
@@ -29,12 +35,14 @@ export interface MergeFilesResult {
 
 const FLOAT_DTYPES = new Set(["F64", "F32", "F16", "BF16"]);
 
-export function mergeSafetensorsFiles(opts: MergeFilesOptions): MergeFilesResult {
+export async function mergeSafetensorsFiles(opts: MergeFilesOptions): Promise<MergeFilesResult> {
   const { method } = opts;
   checkMergeMethod(method, opts.models.length);
   if (needsBase(method) && !opts.base)
     throw new Error(`merge ${method.kind}: needs a base checkpoint`);
   const readers: SafetensorsReader[] = [];
+  const engine =
+    runsOnEngine(method) && !opts.typedArraysOnly ? new EngineMerger(opts.threads) : undefined;
   try {
     const base = needsBase(method) ? open(opts.base!, readers) : undefined;
     const models = opts.models.map((f) => open(f, readers));
@@ -57,12 +65,12 @@ export function mergeSafetensorsFiles(opts: MergeFilesOptions): MergeFilesResult
           writer.write(e.name, identicalRaw(e, [...models, ...(base ? [base] : [])]));
           continue;
         }
-        const merged = mergeTensor(
-          method,
-          e.name,
-          base?.readF32(e.name),
-          models.map((m) => m.readF32(e.name)),
-        );
+        const baseTensor = base?.readF32(e.name);
+        const modelTensors = models.map((m) => m.readF32(e.name));
+        const merged =
+          engine && runsOnEngine(method)
+            ? await engine.merge(method, e.name, baseTensor, modelTensors)
+            : mergeTensor(method, e.name, baseTensor, modelTensors);
         writer.write(e.name, merged);
         mergedValues += merged.length;
       }
@@ -74,6 +82,7 @@ export function mergeSafetensorsFiles(opts: MergeFilesOptions): MergeFilesResult
     return { tensors: specs.length, mergedValues };
   } finally {
     for (const r of readers) r.close();
+    await engine?.release();
   }
 }
 

@@ -17,9 +17,9 @@
 //                    topk = 0 selects nothing: the result is the base tensor.
 // Exactly k positions are selected by top-k; equal values are taken in index order (torch.topk
 // leaves that order unspecified). Arithmetic is float64 per element, results float32.
-// Typed arrays, not the ONNX engine: bench/merge.ts measures these loops against a plain copy
-// of the same bytes; merges are bound by reading and writing the files, and an engine call would
-// add a copy of every tensor in and out for arithmetic that already runs near memory speed.
+// These typed-array loops are the CPU reference of every method and the implementation of ties,
+// dare and sce; linear and task_arithmetic also run through the ORT engine (engineMerge.ts),
+// which bench/merge.ts measured ~10× faster for those two.
 
 import { Rng } from "../rng.ts";
 

@@ -11,6 +11,7 @@ import {
   type MergeMethod,
 } from "../../../runtime/merge/tensorMerge.ts";
 import { mergeSafetensorsFiles } from "../../../runtime/merge/mergeFiles.ts";
+import { EngineMerger } from "../../../runtime/merge/engineMerge.ts";
 import { SafetensorsReader, writeSafetensors } from "../../../runtime/io/safetensors.ts";
 import { runReference } from "../rl/reference.ts";
 
@@ -235,7 +236,7 @@ describe("streaming merge over safetensors files", () => {
     return tensors;
   }
 
-  it("merges tensor by tensor, equal to the per-tensor merge, copying integer tensors and recording the method", () => {
+  it("merges tensor by tensor, equal to the per-tensor merge, copying integer tensors and recording the method", async () => {
     const rng = Rng.stream(2, "files");
     const basePath = path.join(tmp, "base.safetensors");
     const base = writeModel(basePath, rng);
@@ -243,7 +244,7 @@ describe("streaming merge over safetensors files", () => {
     const models = modelPaths.map((p) => writeModel(p, rng, base));
     const out = path.join(tmp, "merged.safetensors");
     const method: MergeMethod = { kind: "sce", topk: 0.5 };
-    const r = mergeSafetensorsFiles({ method, base: basePath, models: modelPaths, out });
+    const r = await mergeSafetensorsFiles({ method, base: basePath, models: modelPaths, out });
     expect(r.tensors).toBe(4);
     const merged = SafetensorsReader.open(out);
     try {
@@ -269,7 +270,51 @@ describe("streaming merge over safetensors files", () => {
     }
   });
 
-  it("names the file and tensor when checkpoints do not line up", () => {
+  it("runs linear and task_arithmetic on the ORT engine, agreeing with the typed-array reference", async () => {
+    const rng = Rng.stream(4, "files");
+    const basePath = path.join(tmp, "ebase.safetensors");
+    const base = writeModel(basePath, rng);
+    const modelPaths = [0, 1, 2].map((i) => path.join(tmp, `em${i}.safetensors`));
+    modelPaths.forEach((p) => writeModel(p, rng, base));
+    for (const method of [
+      { kind: "linear", weights: [0.5, 0.2, 0.3] },
+      { kind: "task_arithmetic", weights: [0.6, 0.3, 0.9], lambda: 0.7 },
+    ] as MergeMethod[]) {
+      const viaEngine = path.join(tmp, "engine.safetensors");
+      const viaTyped = path.join(tmp, "typed.safetensors");
+      await mergeSafetensorsFiles({
+        method,
+        base: basePath,
+        models: modelPaths,
+        out: viaEngine,
+        threads: 1,
+      });
+      await mergeSafetensorsFiles({
+        method,
+        base: basePath,
+        models: modelPaths,
+        out: viaTyped,
+        typedArraysOnly: true,
+      });
+      const a = SafetensorsReader.open(viaEngine);
+      const b = SafetensorsReader.open(viaTyped);
+      for (const name of Object.keys(shapes))
+        closeF32(a.readF32(name), Array.from(b.readF32(name)), `${method.kind} ${name}`);
+      a.close();
+      b.close();
+    }
+    const engine = new EngineMerger(1);
+    const big = randomTensor(rng, 20_000);
+    const others = [1, 2].map(() => Float32Array.from(big, (x) => x + rng.normal() * 0.1));
+    closeF32(
+      await engine.merge({ kind: "task_arithmetic" }, "w", big, others),
+      Array.from(mergeTensor({ kind: "task_arithmetic" }, "w", big, others)),
+      "engine task_arithmetic",
+    );
+    await engine.release();
+  });
+
+  it("names the file and tensor when checkpoints do not line up", async () => {
     const rng = Rng.stream(3, "files");
     const a = path.join(tmp, "a.safetensors");
     const b = path.join(tmp, "b.safetensors");
@@ -278,17 +323,17 @@ describe("streaming merge over safetensors files", () => {
       { name: "tok_embeddings", dtype: "F32", shape: [4, 6], data: new Float32Array(24) },
     ]);
     const out = path.join(tmp, "bad.safetensors");
-    expect(() =>
+    await expect(
       mergeSafetensorsFiles({ method: { kind: "linear" }, models: [a, b], out }),
-    ).toThrow(
+    ).rejects.toThrow(
       /tensor "tok_embeddings" is \[4, 6\] in .*b\.safetensors but \[6, 4\] in .*a\.safetensors/,
     );
-    expect(() =>
+    await expect(
       mergeSafetensorsFiles({ method: { kind: "ties", density: 0.5 }, models: [a], out }),
-    ).toThrow(/merge ties: needs a base checkpoint/);
-    expect(() =>
+    ).rejects.toThrow(/merge ties: needs a base checkpoint/);
+    await expect(
       mergeSafetensorsFiles({ method: { kind: "linear", weights: [1, 2] }, models: [a], out }),
-    ).toThrow(/2 weights for 1 models/);
+    ).rejects.toThrow(/2 weights for 1 models/);
     expect(fs.existsSync(out)).toBe(false);
   });
 });
