@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as nodePath from "node:path";
 import { compileFile, UsageError, type Project } from "../compiler/index.ts";
 import { IrDocument } from "../compiler/ir/schema.ts";
+import { parse } from "../language/index.ts";
 import { renderForTerminal } from "./diagnostics-output.ts";
 
 export interface LoadedIr {
@@ -13,9 +14,22 @@ export interface LoadedIr {
 }
 
 /** The IR of FILE, or an exit code (1: errors in the file, 2: usage) after printing why. */
+/**
+ * The name of the only `kind` block (experiment or ablation) FILE declares, so that `qlx run`
+ * on a file with one experiment and its ablations needs no --name.
+ */
+function onlyBlockOfKind(file: string, kind: "experiment" | "ablation"): string | undefined {
+  const { ast } = parse(fs.readFileSync(file, "utf8"), file);
+  const names = ast.items.flatMap((i) =>
+    i.kind === "Block" && i.keyword.name === kind && i.name?.kind === "Ident" ? [i.name.name] : [],
+  );
+  return names.length === 1 ? names[0] : undefined;
+}
+
 export function loadIr(
   file: string,
   opts: { profile?: string; name?: string; project?: string },
+  kind: "experiment" | "ablation",
 ): LoadedIr | { exit: number; message?: string } {
   if (!fs.existsSync(file)) return { exit: 2, message: `cannot read ${file}` };
   if (file.endsWith(".json")) {
@@ -32,11 +46,12 @@ export function loadIr(
       projectDir: opts.project ?? nodePath.dirname(nodePath.resolve(file)),
     };
   }
+  const name = opts.name ?? onlyBlockOfKind(file, kind);
   let result;
   try {
     result = compileFile(file, {
       ...(opts.profile ? { profile: opts.profile } : {}),
-      ...(opts.name ? { name: opts.name } : {}),
+      ...(name ? { name } : {}),
       ...(opts.project ? { projectDir: opts.project } : {}),
     });
   } catch (e) {

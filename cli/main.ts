@@ -23,6 +23,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "train and evaluate an experiment with the built-in runtime",
     load: () => import("./commands/run.ts"),
   },
+  ablate: {
+    summary: "run every row × seed of an ablation and write its table",
+    load: () => import("./commands/ablate.ts"),
+  },
+  report: {
+    summary: "write an HTML report of runs and ablations",
+    load: () => import("./commands/report.ts"),
+  },
 };
 
 function usage(): string {

@@ -101,7 +101,7 @@ export async function run(argv: string[]): Promise<number> {
     if (v === "bad") return usageError(`${flag} must be a non-negative integer`, help);
   }
   const file = positionals[0]!;
-  const loaded = loadIr(file, values);
+  const loaded = loadIr(file, values, "experiment");
   if ("exit" in loaded) return loaded.message ? usageError(loaded.message, help) : loaded.exit;
   if (loaded.ir.kind !== "experiment") {
     return usageError(`${file} compiles to an ablation; run it with \`qlx ablate\``, help);
