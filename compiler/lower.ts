@@ -45,6 +45,10 @@ export function lowerReward(v: Val): Reward {
   return { op: c.fn as Extract<Reward, { op: "contains" }>["op"] };
 }
 
+function usesJudge(r: Reward): boolean {
+  return r.op === "judge" || ("of" in r && r.of.some(usesJudge));
+}
+
 function secret(
   v: Val | undefined,
 ): { kind: "env"; name: string } | { kind: "literal"; value: string } | null {
@@ -134,7 +138,8 @@ export function lowerExperiment(m: ExperimentModel, opts: LowerOptions): Experim
       };
     }),
     judge:
-      judge === undefined
+      judge === undefined ||
+      !m.tasks.some((t) => usesJudge(lowerReward(need(t.fields.get("reward"), "reward"))))
         ? null
         : {
             endpoint: need(secret(judge.get("endpoint")) ?? undefined, "endpoint"),

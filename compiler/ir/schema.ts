@@ -295,6 +295,7 @@ export const ExperimentIr = z.object({
   data_parallel: Positive,
   models: z.array(Model).min(1),
   tasks: z.array(Task),
+  /** null when no task's reward calls the judge (a profile may drop judge rewards). */
   judge: Judge.nullable(),
   warmup: Warmup.nullable(),
   /** Stages and merges in execution order. */

@@ -85,6 +85,7 @@ describe("IR", () => {
       ir.schedule.filter((n) => n.kind === "stage").map((n) => n.kind === "stage" && n.steps),
     ).toEqual([100, 100, 100, 50, 50]);
     expect(ir.tasks[1].data).toMatchObject({ kind: "generate", generator: "multihop", hops: 2 });
+    expect(ir.judge).toBeNull(); // the tiny profile's rewards are rule-based: no endpoint needed
   });
 
   it("expands an ablation into one graph per row, rows overriding the base", () => {
