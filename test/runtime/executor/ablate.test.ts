@@ -1,0 +1,95 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { rowSlugs } from "../../../runtime/executor/ablate.ts";
+
+const root = fileURLToPath(new URL("../../..", import.meta.url));
+const bin = join(root, "bin", "qlx.js");
+
+const SOURCE = `experiment base {
+  seed = 1
+  model policy { init = tiny(layers = 1, dim = 32, heads = 2), context = 48 }
+  tasks {
+    reading { data = generate(kind = reading, count = 32), reward = em }
+    numeric { data = generate(kind = corpus_numeric, count = 32), reward = numeric_match }
+  }
+  rollout { group = 4, temperature = 1.0, top_p = 0.95 }
+  batch = 4
+  sampler = task_balanced(over = tasks)
+  advantage = grpo(std = task_batch)
+  optimizer = adamw(lr = 1e-3, grad_clip = 1)
+  warmup sft { steps = 2, lr = 2e-3, batch = 8, check_every = 2 }
+  schedule {
+    stage s1 { input = 32, output = 4, steps = 2 }
+  }
+  evaluate { benchmarks = [lbv1_qa, docmath], limit = 4, input = 32, output = 4 }
+}
+
+ablation smoke_table of base {
+  rows {
+    "GRPO" { sampler = uniform, advantage = grpo(std = group) }
+    "+ Task-batch std" { }
+  }
+  seeds = 1
+}
+`;
+
+function qlx(args: string[]) {
+  return spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: "utf8" });
+}
+
+describe("qlx ablate and qlx report", () => {
+  it("names row directories uniquely and stably", () => {
+    expect(rowSlugs(["GRPO", "+ Task-balanced", "task balanced", "GRPO"])).toEqual([
+      "grpo",
+      "task-balanced",
+      "task-balanced-2",
+      "grpo-2",
+    ]);
+  });
+
+  it(
+    "runs every row, writes the table in four formats, then reuses finished runs",
+    { timeout: 600_000 },
+    () => {
+      const work = mkdtempSync(join(tmpdir(), "qlx-ablate-"));
+      writeFileSync(join(work, "qlx.project"), "");
+      const file = join(work, "t.qlx");
+      writeFileSync(file, SOURCE);
+      const out = join(work, "out");
+      const first = qlx(["ablate", file, "--out", out, "--jobs", "2"]);
+      expect(first.stderr).toContain("2 runs (2 rows × seeds), 0 reused, 2 to run");
+      expect(first.status).toBe(0);
+      expect(first.stdout).toContain("| GRPO |");
+      for (const f of ["table.md", "table.csv", "table.json", "table.html"])
+        expect(existsSync(join(out, f))).toBe(true);
+      const table = JSON.parse(readFileSync(join(out, "table.json"), "utf8"));
+      expect(table.columns).toEqual(["lbv1_qa", "docmath"]);
+      expect(table.rows.map((r: { name: string }) => r.name)).toEqual(["GRPO", "+ Task-batch std"]);
+      expect(table.rows[1].vsBaseline).toBeDefined();
+
+      const again = qlx(["ablate", file, "--out", out]);
+      expect(again.stderr).toContain("2 reused, 0 to run");
+      expect(again.status).toBe(0);
+
+      const report = qlx(["report", out]);
+      expect(report.status).toBe(0);
+      const html = readFileSync(join(out, "report.html"), "utf8");
+      expect(html).toContain("smoke_table");
+      expect(html).toContain("+ Task-batch std");
+    },
+  );
+
+  it("refuses an experiment file and names the command to use", () => {
+    const work = mkdtempSync(join(tmpdir(), "qlx-ablate-"));
+    writeFileSync(join(work, "qlx.project"), "");
+    const file = join(work, "e.qlx");
+    writeFileSync(file, SOURCE.slice(0, SOURCE.indexOf("ablation")));
+    const r = qlx(["ablate", file]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("run it with `qlx run`");
+  });
+});
