@@ -196,18 +196,25 @@ export async function main(args: string[]): Promise<void> {
         }
       }),
     );
+    const out = path.join(dir, "out.safetensors");
     for (const method of [
       { kind: "task_arithmetic" },
       { kind: "sce", topk: 0.5 },
     ] as MergeMethod[]) {
-      const out = path.join(dir, "out.safetensors");
-      report(
-        `stream files ${method.kind}`,
-        await time(3, () =>
-          mergeSafetensorsFiles({ method, base: basePath, models: modelPaths, out }),
-        ),
-      );
+      const opts = { method, base: basePath, models: modelPaths, out, threads };
+      report(`stream files ${method.kind}`, await time(3, () => mergeSafetensorsFiles(opts)));
     }
+    const typed = {
+      method: { kind: "task_arithmetic" } as MergeMethod,
+      base: basePath,
+      models: modelPaths,
+      out,
+      typedArraysOnly: true,
+    };
+    report(
+      "stream files task_arithmetic (typed)",
+      await time(3, () => mergeSafetensorsFiles(typed)),
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
