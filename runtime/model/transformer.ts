@@ -34,6 +34,7 @@ import { gradients } from "../tensor/autodiff.ts";
 import { buildOptimizerStep, optimizerOutputs } from "../tensor/optim.ts";
 import { GraphCache } from "../tensor/session.ts";
 import type { CompileOptions } from "../tensor/session.ts";
+import { momentNames, nextName } from "../tensor/train.ts";
 import type { TrainGraph } from "../tensor/train.ts";
 import { headDim } from "./config.ts";
 import type { ModelConfig } from "./config.ts";
@@ -347,12 +348,19 @@ export async function compileTrainStep(
   compileOptions: CompileOptions = {},
   cache: GraphCache = new GraphCache(),
 ): Promise<TrainGraph> {
-  const built = buildTrainStep(config, options);
+  // Names come from weightShapes (declareWeights' order), so a cache hit builds nothing.
+  const params = weightShapes(config).map(([name]) => name);
   const deviceOutputs =
     compileOptions.device === "webgpu"
-      ? Object.keys(built.outputs).filter((n) => n.startsWith("next."))
+      ? params.flatMap((name) => {
+          const slots = momentNames(name);
+          return [name, slots.m, slots.v].map(nextName);
+        })
       : [];
   const key = `train|${JSON.stringify(config)}|${JSON.stringify(options)}`;
-  const compiled = await cache.get(key, () => built.outputs, { ...compileOptions, deviceOutputs });
-  return { compiled, params: built.params };
+  const compiled = await cache.get(key, () => buildTrainStep(config, options).outputs, {
+    ...compileOptions,
+    deviceOutputs,
+  });
+  return { compiled, params };
 }

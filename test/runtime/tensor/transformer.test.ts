@@ -3,6 +3,7 @@ import { Graph } from "../../../runtime/tensor/ir.ts";
 import { compile } from "../../../runtime/tensor/session.ts";
 import { verifyGraph } from "../../../runtime/tensor/verify.ts";
 import {
+  buildTrainStep,
   declareWeights,
   forward,
   initWeights,
@@ -22,6 +23,9 @@ describe("transformer forward", () => {
     expect(std(a.get("layers.0.w2")!)).toBeCloseTo(0.01, 2);
     expect([...a.get("norm")!]).toEqual(new Array(config.dim).fill(1));
     expect(weightShapes(config).map(([n]) => n)).toEqual([...a.keys()]);
+    // compileTrainStep names gradSumSquares entries and device outputs from weightShapes.
+    const step = buildTrainStep(config, { batch: 1, seq: 2, oldLogp: "self" });
+    expect(step.params).toEqual([...a.keys()]);
   });
 
   it("matches the PyTorch reference logits with padding and explicit positions", async () => {
