@@ -30,8 +30,9 @@ function isReal(t: IToken | undefined): t is IToken {
 }
 
 interface Extent {
-  readonly first: IToken;
-  readonly last: IToken;
+  readonly start: number;
+  /** Exclusive. */
+  readonly end: number;
 }
 
 /** Tokens that can start a value: a name followed by one of them is missing its `=`. */
@@ -44,7 +45,6 @@ interface UnclosedBlock {
 
 export class AstBuilder {
   readonly diagnostics: Diagnostic[] = [];
-  private readonly extents = new WeakMap<CstNode, Extent | null>();
   /** Bodies whose `}` is missing, innermost first (a body is recorded after its items). */
   private readonly unclosed: UnclosedBlock[] = [];
 
@@ -101,43 +101,32 @@ export class AstBuilder {
     return this.span(t.startOffset, tokenEnd(t));
   }
 
+  /**
+   * Offsets of the node's real tokens, from chevrotain's location tracking (tokens inserted in
+   * recovery have no offsets and do not count); null when recovery left it without tokens.
+   */
   private extent(node: CstNode): Extent | null {
-    const cached = this.extents.get(node);
-    if (cached !== undefined) return cached;
-    let first: IToken | undefined;
-    let last: IToken | undefined;
-    for (const list of Object.values(node.children)) {
-      for (const child of list) {
-        const ext = isToken(child)
-          ? isReal(child)
-            ? { first: child, last: child }
-            : null
-          : this.extent(child);
-        if (ext === null) continue;
-        if (first === undefined || ext.first.startOffset < first.startOffset) first = ext.first;
-        if (last === undefined || ext.last.startOffset > last.startOffset) last = ext.last;
-      }
+    const loc = node.location;
+    if (loc === undefined || Number.isNaN(loc.startOffset) || Number.isNaN(loc.endOffset)) {
+      return null;
     }
-    const result = first !== undefined && last !== undefined ? { first, last } : null;
-    this.extents.set(node, result);
-    return result;
+    // chevrotain's endOffset is the offset of the last character, inclusive.
+    return { start: loc.startOffset, end: loc.endOffset! + 1 };
   }
 
   /** The node's span, or an empty span at `after` when recovery left it without tokens. */
   private nodeSpan(node: CstNode | undefined, after: number): A.Span {
     const ext = node === undefined ? null : this.extent(node);
-    return ext === null
-      ? this.span(after, after)
-      : this.span(ext.first.startOffset, tokenEnd(ext.last));
+    return ext === null ? this.span(after, after) : this.span(ext.start, ext.end);
   }
 
   private startOf(e: CstElement): number {
-    return isToken(e) ? e.startOffset : (this.extent(e)?.first.startOffset ?? 0);
+    return isToken(e) ? e.startOffset : (this.extent(e)?.start ?? 0);
   }
 
   private endOf(node: CstNode | undefined, fallback: number): number {
     const ext = node === undefined ? null : this.extent(node);
-    return ext === null ? fallback : tokenEnd(ext.last);
+    return ext === null ? fallback : ext.end;
   }
 
   /** Children of the given names, real tokens and nodes with tokens, in source order. */
@@ -149,7 +138,7 @@ export class AstBuilder {
           if (isReal(e)) out.push({ offset: e.startOffset, e });
         } else {
           const ext = this.extent(e);
-          if (ext !== null) out.push({ offset: ext.first.startOffset, e });
+          if (ext !== null) out.push({ offset: ext.start, e });
         }
       }
     }
@@ -425,20 +414,18 @@ export class AstBuilder {
   private arg(node: CstNode): A.Arg {
     const name = this.token(node, "name");
     const eq = this.token(node, "Eq");
-    const ext = this.extent(node)!;
-    const value = this.expr(this.child(node, "expr"), tokenEnd(eq ?? ext.first));
+    const start = this.extent(node)!.start;
+    const value = this.expr(this.child(node, "expr"), eq === undefined ? start : tokenEnd(eq));
     return {
       kind: "Arg",
       ...(name === undefined ? {} : { name: this.ident(name) }),
       value,
-      span: this.nodeSpan(node, ext.first.startOffset),
+      span: this.nodeSpan(node, start),
     };
   }
 
   private list(node: CstNode): A.ListLit {
-    const items = this.separated(node, "expr", (e) =>
-      this.expr(e, this.extent(e)!.first.startOffset),
-    );
+    const items = this.separated(node, "expr", (e) => this.expr(e, this.extent(e)!.start));
     return { kind: "List", items, span: this.nodeSpan(node, 0) };
   }
 

@@ -136,6 +136,15 @@ export const DIAGNOSTICS = {
       "K means ×1024 and M means ×1048576; a decimal token count must still come to a whole number of tokens.",
     example: "experiment x { model policy { context = 1.3K } }",
   }),
+  QLX1013: def<{ limit: number }>({
+    severity: "error",
+    title: "nesting too deep",
+    message: (p) => `brackets and blocks nest deeper than ${p.limit} levels`,
+    help: () => "flatten the expression or the blocks; the rest of the file is not read",
+    explanation:
+      "The parser reads nested blocks, calls, lists and parentheses recursively, so it bounds their depth to stay within the call stack. Real recipes nest a handful of levels; the file is read up to the first bracket past the limit.",
+    example: `experiment x { seed = ${"(".repeat(65)}1${")".repeat(65)} }`,
+  }),
   // ── QLX2xxx-QLX5xxx: names, types, stages, RL rules (language/diagnostics/semantic.ts) ──
   ...SEMANTIC_DIAGNOSTICS,
   // ── QLX6xxx: the built-in runtime (`qlx run`) ──────────────────────────────────────────

@@ -1,6 +1,6 @@
 // `qlx fmt`: prints the AST back in the canonical layout, keeping every comment.
 //
-// Layout rules (see docs/decisions.md for why):
+// Layout rules:
 // - Two-space indentation, one item per line, no commas between items on separate lines.
 // - `a = b`, `a *= b`, `f(a = 1, b = 2)`, `[a, b]`, binary operators with one space each side.
 // - A block stays on one line (`head { a = 1, b = 2 }`) only if the user wrote it on one line,
@@ -282,8 +282,17 @@ class Printer {
         return `${path(e.callee)}(${e.args.map((a) => this.arg(a)).join(", ")})`;
       case "List":
         return `[${e.items.map((i) => this.flat(i)).join(", ")}]`;
-      case "Binary":
-        return `${this.flat(e.left)} ${e.op} ${this.flat(e.right)}`;
+      case "Binary": {
+        // Walk the left spine iteratively: `a - b - c …` nests to the left, as deep as it is
+        // long, and recursion would overflow the stack on a generated expression.
+        const rights: string[] = [];
+        let left: A.Expr = e;
+        while (left.kind === "Binary" && (left === e || !this.hasComment(left.span))) {
+          rights.push(` ${left.op} ${this.flat(left.right)}`);
+          left = left.left;
+        }
+        return this.flat(left) + rights.reverse().join("");
+      }
       case "Unary":
         return `-${this.flat(e.operand)}`;
       case "Paren":

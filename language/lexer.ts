@@ -92,6 +92,8 @@ export function tokenEnd(t: IToken): number {
  */
 function tokenize(text: string): { tokens: IToken[]; comments: IToken[] } {
   const result = chevrotainLexer.tokenize(text);
+  // "onlyOffset" tracking leaves out the end offset; the parser's node locations need it.
+  for (const t of result.tokens) t.endOffset = t.startOffset + t.image.length - 1;
   const unknown = result.errors.map((e) =>
     createTokenInstance(
       Unknown,

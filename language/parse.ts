@@ -2,9 +2,9 @@
 // see `cst-to-ast.ts` for how recovered regions are represented.
 import type { File } from "./ast.ts";
 import { AstBuilder } from "./cst-to-ast.ts";
-import type { Diagnostic } from "./diagnostics.ts";
+import { diag, type Diagnostic } from "./diagnostics.ts";
 import { lexSource } from "./lexer.ts";
-import { parseTokens } from "./parser.ts";
+import { limitNesting, MAX_NESTING, parseTokens } from "./parser.ts";
 
 export interface ParseResult {
   readonly ast: File;
@@ -14,15 +14,20 @@ export interface ParseResult {
 
 export function parse(text: string, file: string): ParseResult {
   const lexed = lexSource(text, file);
+  const { tokens, tooDeep } = limitNesting(lexed.tokens);
   const builder = new AstBuilder(file, lexed.lines);
-  const ast = {
-    ...builder.build(
-      parseTokens(lexed.tokens, (offset) => lexed.lines.position(offset).line),
-      text.length,
-    ),
-    comments: lexed.comments,
-  };
-  return { ast, diagnostics: mergeDiagnostics(lexed.diagnostics, builder.diagnostics) };
+  const parsed = parseTokens(tokens, (offset) => lexed.lines.position(offset).line);
+  const ast = { ...builder.build(parsed, text.length), comments: lexed.comments };
+  let syntactic = builder.diagnostics;
+  if (tooDeep !== undefined) {
+    // The input was cut at `tooDeep`: what the parser says about the cut end is not news.
+    syntactic = syntactic.filter((d) => d.code !== "QLX1004" && d.data["found"] !== "end of file");
+    const start = tooDeep.startOffset;
+    syntactic.push(
+      diag("QLX1013", lexed.lines.span(file, start, start + 1), { limit: MAX_NESTING }),
+    );
+  }
+  return { ast, diagnostics: mergeDiagnostics(lexed.diagnostics, syntactic) };
 }
 
 /**

@@ -112,7 +112,7 @@ class QlxCstParser extends CstParser {
     super(parserVocabulary as TokenType[], {
       recoveryEnabled: true,
       maxLookahead: 2,
-      nodeLocationTracking: "none",
+      nodeLocationTracking: "onlyOffset",
       errorMessageProvider: expectationProvider,
     });
     this.performSelfAnalysis();
@@ -335,6 +335,31 @@ class QlxCstParser extends CstParser {
 
 // Building the parser analyses the grammar once (tens of milliseconds); parses reuse it.
 const parser = new QlxCstParser();
+
+/**
+ * The deepest nesting of `{ ( [` the parser accepts. Chevrotain descends several rules per
+ * bracket and its recovery walks the whole rule stack, so unbounded nesting would overflow
+ * the call stack; real recipes nest a handful of levels.
+ */
+export const MAX_NESTING = 64;
+
+/** The tokens up to the first bracket that opens level MAX_NESTING + 1, and that bracket. */
+export function limitNesting(tokens: readonly IToken[]): {
+  tokens: readonly IToken[];
+  tooDeep?: IToken;
+} {
+  let depth = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const type = tokens[i]!.tokenType;
+    if (type === LBrace || type === LParen || type === LBracket) {
+      depth++;
+      if (depth > MAX_NESTING) return { tokens: tokens.slice(0, i), tooDeep: tokens[i]! };
+    } else if ((type === RBrace || type === RParen || type === RBracket) && depth > 0) {
+      depth--;
+    }
+  }
+  return { tokens };
+}
 
 export interface CstParseResult {
   /** One file node per run between stray tokens, in source order. */

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { format, lex, parse, printFile } from "../../language/index.ts";
 import { file as arbitraryFile, shape } from "./arbitrary-ast.ts";
+import { exampleSources } from "./example-files.ts";
 import { EXAMPLE } from "./example-source.ts";
 
 function fmt(text: string): string {
@@ -85,6 +86,17 @@ describe("format: canonical layout", () => {
     const out = fmtChecked(EXAMPLE);
     expect(out).toContain("  rollout {\n    group = 8\n    temperature = 0.7\n");
     expect(out).toContain("  sampler = task_balanced(over = tasks) // §4.2\n");
+  });
+
+  it("formats every example file idempotently and without changing its tree or comments", () => {
+    const sources = exampleSources().filter((s) => parse(s, "t.qlx").diagnostics.length === 0);
+    expect(sources.length).toBeGreaterThan(0);
+    for (const source of sources) fmtChecked(source);
+  });
+
+  it("prints a very long operator chain without recursing down it", () => {
+    const src = `experiment x {\n  a = 1${" - 1".repeat(50000)}\n}\n`;
+    expect(fmt(src)).toBe(src);
   });
 
   it("refuses a file with syntax errors", () => {

@@ -123,6 +123,17 @@ describe("recovery: file-level mistakes", () => {
     expect(r.diagnostics[0]!.message).toBe("expected '=' or '{', found identifier 'seed'");
   });
 
+  it("QLX1013 stops at nesting deeper than the limit instead of overflowing the stack", () => {
+    const deep = `experiment x {\n  a = ${"(".repeat(70)}1${")".repeat(70)}\n}\n`;
+    const r = parse(deep, "t.qlx");
+    expect(r.diagnostics.map((d) => `${d.code} ${d.span.line}:${d.span.column}`)).toEqual([
+      `QLX1013 2:${7 + 63}`,
+    ]);
+    const flood = parse(`experiment x { a = ${"f([".repeat(20000)}`, "t.qlx");
+    expect(flood.diagnostics.map((d) => d.code)).toEqual(["QLX1013"]);
+    expect(flood.ast.items).toHaveLength(1);
+  });
+
   it("keeps partial nodes: a missing value is an ErrorExpr with an empty span after '='", () => {
     const r = parse("experiment x { a = f(b = ) }", "t.qlx");
     const call = ((r.ast.items[0] as A.Block).items[0] as A.Assignment).value as A.Call;
