@@ -2,8 +2,9 @@
 // model answers every sample k times (a pre-inference pass); per source (task), the samples are
 // stratified into `bins` equal-width bins of pass rate over [0, 1] (bin j holds
 // j/bins ≤ p < (j+1)/bins, the last bin also p = 1), and an equal number of samples is drawn
-// uniformly without replacement from each non-empty bin. That number is `perBin` if given, else
-// the size of the task's smallest non-empty bin (the most that every bin can supply). Empty bins
+// uniformly without replacement from each non-empty bin. That number is `perBin` if given and
+// non-zero (the IR's per_bin), else the size of the task's smallest non-empty bin (the most
+// that every bin can supply). Empty bins
 // contribute nothing and are reported. The draw is seeded per (task, bin).
 
 import { Rng } from "../../rng.ts";
@@ -17,6 +18,7 @@ export interface PassRateItem {
 
 export interface PassRateBinnedOptions {
   readonly bins: number;
+  /** Samples per bin and task; 0 or absent: the size of the task's smallest non-empty bin. */
   readonly perBin?: number;
 }
 
@@ -43,8 +45,8 @@ export function passRateBinnedSelection(
   const k = opts.bins;
   if (!Number.isInteger(k) || k < 1)
     throw new Error(`pass_rate_binned: bins must be a positive integer, got ${k}`);
-  if (opts.perBin !== undefined && !(Number.isInteger(opts.perBin) && opts.perBin >= 1)) {
-    throw new Error(`pass_rate_binned: perBin must be a positive integer, got ${opts.perBin}`);
+  if (opts.perBin !== undefined && !(Number.isInteger(opts.perBin) && opts.perBin >= 0)) {
+    throw new Error(`pass_rate_binned: perBin must be a non-negative integer, got ${opts.perBin}`);
   }
   const byTask = new Map<string, number[][]>();
   for (const it of items) {
@@ -62,7 +64,7 @@ export function passRateBinnedSelection(
   for (const task of [...byTask.keys()].sort()) {
     const bins = byTask.get(task)!;
     const nonEmpty = bins.filter((b) => b.length > 0);
-    const perBin = opts.perBin ?? Math.min(...nonEmpty.map((b) => b.length));
+    const perBin = opts.perBin ? opts.perBin : Math.min(...nonEmpty.map((b) => b.length));
     bins.forEach((members, j) => {
       if (members.length > 0 && members.length < perBin) {
         throw new Error(

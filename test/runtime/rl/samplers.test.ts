@@ -141,6 +141,8 @@ describe("pass_rate_binned pre-balancing", () => {
     const per = counts(r.selected.map((i) => `${pr.get(i)!.task}/${bin(pr.get(i)!.passRate)}`));
     expect(Object.fromEntries(per)).toEqual({ "qa/0": 5, "qa/1": 5, "mc/0": 1, "mc/1": 1 });
     expect(passRateBinnedSelection(items, { bins: 2 }, 3)).toEqual(r);
+    expect(passRateBinnedSelection(items, { bins: 2, perBin: 0 }, 3)).toEqual(r);
+    expect(passRateBinnedSelection(items, { bins: 2 }, 4).selected).not.toEqual(r.selected);
     const r3 = passRateBinnedSelection(items, { bins: 4 }, 3);
     expect(r3.bins.filter((b) => b.task === "qa").map((b) => [b.available, b.taken])).toEqual([
       [4, 1],
