@@ -117,6 +117,14 @@ export class Tensor {
   }
 }
 
+/** A one-element array of `dtype` holding `value`. */
+export function scalarData(value: number, dtype: DType): ConstData {
+  if (dtype === "float32") return Float32Array.of(value);
+  if (dtype === "float64") return Float64Array.of(value);
+  if (dtype === "int64") return BigInt64Array.of(BigInt(value));
+  return Uint8Array.of(value ? 1 : 0);
+}
+
 function dataDType(data: ConstData): DType {
   if (data instanceof Float32Array) return "float32";
   if (data instanceof Float64Array) return "float64";
@@ -159,14 +167,7 @@ export class Graph {
     const key = `${dtype}:${Object.is(value, -0) ? "-0" : value}`;
     const cached = this.scalars.get(key);
     if (cached) return cached;
-    const data =
-      dtype === "float32"
-        ? Float32Array.of(value)
-        : dtype === "float64"
-          ? Float64Array.of(value)
-          : dtype === "int64"
-            ? BigInt64Array.of(BigInt(value))
-            : Uint8Array.of(value ? 1 : 0);
+    const data = scalarData(value, dtype);
     const t = this.constant(data, []);
     this.scalars.set(key, t);
     return t;

@@ -6,7 +6,7 @@
 // gpu-buffer tensor aborts the process).
 
 import * as ort from "onnxruntime-node";
-import { Graph, ShapeError, showShape, sizeOf } from "./ir.ts";
+import { Graph, ShapeError, scalarData, showShape, sizeOf } from "./ir.ts";
 import type { DType, Shape, Tensor } from "./ir.ts";
 import { toOnnx } from "./onnx.ts";
 import type { OnnxModel } from "./onnx.ts";
@@ -33,14 +33,7 @@ function toOrt(dtype: DType, shape: Shape, value: HostArray | number, name: stri
         `input "${name}" has shape ${showShape(shape)}; a number feeds only a scalar`,
       );
     }
-    value =
-      dtype === "float32"
-        ? Float32Array.of(value)
-        : dtype === "float64"
-          ? Float64Array.of(value)
-          : dtype === "int64"
-            ? BigInt64Array.of(BigInt(value))
-            : Uint8Array.of(value ? 1 : 0);
+    value = scalarData(value, dtype);
   }
   if (value.length !== sizeOf(shape)) {
     throw new ShapeError(
@@ -48,15 +41,8 @@ function toOrt(dtype: DType, shape: Shape, value: HostArray | number, name: stri
       `input "${name}" needs ${sizeOf(shape)} values for ${showShape(shape)}, got ${value.length}`,
     );
   }
-  const ortType =
-    dtype === "float32"
-      ? "float32"
-      : dtype === "float64"
-        ? "float64"
-        : dtype === "int64"
-          ? "int64"
-          : "bool";
-  return new ort.Tensor(ortType, value as never, [...shape]);
+  // IR dtype names are ORT tensor type names.
+  return new ort.Tensor(dtype, value as never, [...shape]);
 }
 
 export class CompiledGraph {
@@ -161,6 +147,12 @@ export class GraphCache {
 }
 
 const readers = new GraphCache();
+const ORT_DTYPES: Partial<Record<string, DType>> = {
+  float32: "float32",
+  float64: "float64",
+  int64: "int64",
+  bool: "bool",
+};
 
 /**
  * Host copy of a tensor's data. A WebGPU 'gpu-buffer' tensor is read through a cached
@@ -168,14 +160,8 @@ const readers = new GraphCache();
  */
 export async function download(t: ort.Tensor): Promise<HostArray> {
   if (t.location !== "gpu-buffer") return t.data as HostArray;
-  const dtype: DType =
-    t.type === "float32"
-      ? "float32"
-      : t.type === "int64"
-        ? "int64"
-        : t.type === "bool"
-          ? "bool"
-          : "float64";
+  const dtype = ORT_DTYPES[t.type];
+  if (!dtype) throw new ShapeError("download", `no IR dtype for a ${t.type} tensor`);
   const key = `download|${dtype}|${t.dims.join(",")}`;
   const reader = await readers.get(
     key,
