@@ -236,6 +236,8 @@ export const OPS: { readonly [K in OpKind]: OpDef<K> } = {
     emit: (e, inputs) => e.node("Gather", inputs, { axis: { kind: "int", value: 0 } }),
     // A one-hot [rows, n] matrix times the flattened gradient: deterministic on any thread
     // count, unlike ScatterND(add), which races on 2+ CPU threads (notes/onnxruntime-node.md).
+    // It materialises rows×n floats: cheap for this project's vocabularies (hundreds of
+    // rows), not for a 150K-token vocabulary, which would need a different rule.
     backward: (g, [data, indices]) => {
       const rows = data!.shape[0]!;
       const flat = reshape(indices!, [1, -1]);
