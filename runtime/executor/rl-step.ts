@@ -1,7 +1,19 @@
 // One RL step of a stage, node by node as the IR lays it out: sampler → rollout (G responses
 // per prompt) → reward → advantage → mask (negative-gradient clipping, Eq. 8-9) → control
 // (AEPO, Eq. 11) → loss (aggregation folded into per-token weights) → optimizer.
+// With `agent = memory(...)` the rollout is the memory agent's (§2.3): a response is a whole
+// trajectory, its tokens those of every step, each step one training sequence
+// (runtime/agent/trajectory.ts).
 import type { Stage } from "../../compiler/ir/schema.ts";
+import { agentMetrics, runMemoryAgent } from "../agent/memory.ts";
+import { agentSettings, recordTask } from "../agent/rollout.ts";
+import {
+  concatStepValues,
+  stepSequences,
+  trajectoryLayout,
+  type StepTokens,
+} from "../agent/trajectory.ts";
+import type { FinishReason } from "../model/generate.ts";
 import type { Reward } from "../rewards/registry.ts";
 import { computeAdvantages, type ResponseInfo } from "../rl/advantages.ts";
 import { aepoFragment, AepoController } from "../rl/aepo.ts";
@@ -9,11 +21,10 @@ import { lossWeights } from "../rl/aggregation.ts";
 import { RL_METRICS } from "../rl/metrics.ts";
 import { negativeGradientClip } from "../rl/clipping.ts";
 import { broadcastToTokens } from "../rl/policyLoss.ts";
-import { offsetsFromLengths } from "../rl/ragged.ts";
 import { byteTokenizer } from "../tokenizer/byte.ts";
 import type { Example } from "./examples.ts";
 import { advantageOptions, clipOptions, type StageNodes } from "./plan.ts";
-import { packBatch, type Policy, type TrainSequence } from "./policy.ts";
+import { packBatch, type Policy } from "./policy.ts";
 
 /** Metric names the executor adds to the RL library's (runtime/rl/metrics.ts). */
 export const STEP_METRICS = {
@@ -58,22 +69,69 @@ function mean(xs: ArrayLike<number>): number {
   return xs.length > 0 ? s / xs.length : 0;
 }
 
+/** One response of the batch: its generate calls (one, or a memory-agent trajectory's). */
+interface Response {
+  readonly steps: readonly (StepTokens & { readonly entropy: Float32Array })[];
+  readonly text: string;
+  readonly finish: FinishReason;
+}
+
+/** G responses per prompt of the batch, prompt-major: single-pass, or memory-agent trajectories. */
+async function rolloutResponses(
+  inp: StepInputs,
+): Promise<{ responses: Response[]; metrics: Record<string, number> }> {
+  const { rollout } = inp.nodes;
+  const g = rollout.group;
+  const sampling = { temperature: rollout.temperature, topP: rollout.top_p, greedy: false };
+  const streamKeys = ["rollout", inp.stage.name, inp.step];
+  if (rollout.agent) {
+    const agent = rollout.agent;
+    const trajectories = await runMemoryAgent(
+      inp.policy,
+      inp.batch.map((i) => recordTask(inp.examples[i]!.record, agent)),
+      {
+        group: g,
+        settings: agentSettings(agent, rollout.max_output),
+        decode: { sampling, seed: inp.seed, streamKeys },
+        keepSteps: true,
+      },
+    );
+    const responses = trajectories.map((t) => ({
+      steps: t.steps.map((s) => ({
+        prompt: s.prompt,
+        tokens: s.output.tokens,
+        entropy: s.output.entropy,
+      })),
+      text: t.answer,
+      finish: t.answerFinish,
+    }));
+    return { responses, metrics: agentMetrics(trajectories) };
+  }
+  const prompts = inp.batch.flatMap((i) =>
+    Array.from({ length: g }, () => inp.examples[i]!.prompt),
+  );
+  const generated = await inp.policy.generate(prompts, {
+    maxNewTokens: rollout.max_output,
+    stopTokens: [byteTokenizer.special.eos],
+    sampling,
+    seed: inp.seed,
+    streamKeys,
+    padToken: byteTokenizer.special.pad,
+  });
+  const responses = generated.map((s, i) => ({
+    steps: [{ prompt: prompts[i]!, tokens: s.tokens, entropy: s.entropy }],
+    text: byteTokenizer.decode(s.tokens),
+    finish: s.finish,
+  }));
+  return { responses, metrics: {} };
+}
+
 export async function rlStep(inp: StepInputs): Promise<StepOutcome> {
   const { nodes, policy } = inp;
   const { rollout } = nodes;
   const g = rollout.group;
   const t0 = performance.now();
-  const prompts = inp.batch.flatMap((i) =>
-    Array.from({ length: g }, () => inp.examples[i]!.prompt),
-  );
-  const generated = await policy.generate(prompts, {
-    maxNewTokens: rollout.max_output,
-    stopTokens: [byteTokenizer.special.eos],
-    sampling: { temperature: rollout.temperature, topP: rollout.top_p, greedy: false },
-    seed: inp.seed,
-    streamKeys: ["rollout", inp.stage.name, inp.step],
-    padToken: byteTokenizer.special.pad,
-  });
+  const { responses: generated, metrics: rolloutMetrics } = await rolloutResponses(inp);
   const t1 = performance.now();
 
   // Rewards: one per response. A failed reward (the judge could not answer) takes no part in
@@ -85,8 +143,7 @@ export async function rlStep(inp: StepInputs): Promise<StepOutcome> {
     const ex = inp.examples[inp.batch[Math.floor(r / g)]!]!;
     const reward = inp.rewards.get(ex.task);
     if (!reward) throw new Error(`stage ${inp.stage.name}: no reward for task ${ex.task}`);
-    const text = byteTokenizer.decode(generated[r]!.tokens);
-    const outcome = await reward.score(text, ex.record);
+    const outcome = await reward.score(generated[r]!.text, ex.record);
     responses.push({ groupIndex: Math.floor(r / g), task: ex.task, sampleId: ex.record.id });
     rewardValues.push(outcome.ok ? outcome.score : 0);
     failed.push(!outcome.ok);
@@ -100,10 +157,13 @@ export async function rlStep(inp: StepInputs): Promise<StepOutcome> {
     return grp.length > 0 ? mean(grp) : 0;
   });
 
-  const lengths = generated.map((s) => s.tokens.length);
-  const offsets = offsetsFromLengths(lengths);
-  const entropies = new Float64Array(offsets[offsets.length - 1]!);
-  generated.forEach((s, i) => entropies.set(s.entropy, offsets[i]!));
+  // A response's tokens are all its steps' generated tokens, concatenated (trajectory.ts).
+  const layout = trajectoryLayout(generated.map((r) => r.steps));
+  const { lengths, offsets } = layout;
+  const entropies = concatStepValues(
+    generated.map((r) => r.steps.map((s) => ({ values: s.entropy }))),
+    layout,
+  );
 
   const adv = computeAdvantages(
     forAdvantage,
@@ -112,7 +172,7 @@ export async function rlStep(inp: StepInputs): Promise<StepOutcome> {
     lengths,
   );
   const keep = new Uint8Array(entropies.length).fill(1);
-  const metrics: Record<string, number> = { ...adv.metrics };
+  const metrics: Record<string, number> = { ...adv.metrics, ...rolloutMetrics };
   failed.forEach((f, i) => {
     if (f) keep.fill(0, offsets[i]!, offsets[i + 1]!);
   });
@@ -141,15 +201,12 @@ export async function rlStep(inp: StepInputs): Promise<StepOutcome> {
     normLength: rollout.max_output,
   });
   const tokenAdv = broadcastToTokens(adv.advantages, offsets);
-  const seqs: TrainSequence[] = generated.map((s, i) => {
-    const prompt = prompts[i]!;
-    return {
-      tokens: [...prompt, ...s.tokens],
-      responseStart: prompt.length,
-      weights: weights.subarray(offsets[i]!, offsets[i + 1]!),
-      advantages: tokenAdv.subarray(offsets[i]!, offsets[i + 1]!),
-    };
-  });
+  const seqs = stepSequences(
+    generated.map((r) => r.steps),
+    layout,
+    weights,
+    tokenAdv,
+  );
   const packed = packBatch(seqs, byteTokenizer.special.pad);
   const o = nodes.optimizer;
   const result = await policy.trainStep(
@@ -178,7 +235,7 @@ export async function rlStep(inp: StepInputs): Promise<StepOutcome> {
     passRates.set(idx, mean(grp));
     if (Math.max(...grp) !== Math.min(...grp)) mixed++;
   });
-  const totalTokens = prompts.reduce((a, p) => a + p.length, 0) + entropies.length;
+  const totalTokens = seqs.reduce((a, s) => a + s.tokens.length, 0);
   Object.assign(metrics, {
     [STEP_METRICS.reward]: mean(rewardValues.filter((_, i) => !failed[i])),
     [STEP_METRICS.rewardFailed]: failed.filter(Boolean).length,

@@ -14,6 +14,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import type { ExperimentIr, Merge, Stage } from "../../compiler/ir/schema.ts";
+import { evaluateBenchmarkMemory } from "../agent/evaluate.ts";
 import { writeAtomic } from "../io/atomic.ts";
 import { SafetensorsReader } from "../io/safetensors.ts";
 import { mergeSafetensorsFiles } from "../merge/mergeFiles.ts";
@@ -25,6 +26,7 @@ import { retrospectiveCarryOver } from "../rl/samplers/retrospective.ts";
 import { TaskBalancedSampler, type TaskBalancedState } from "../rl/samplers/taskBalanced.ts";
 import { UniformSampler, type UniformSamplerState } from "../rl/samplers/uniform.ts";
 import { hashKeys } from "../rng.ts";
+import { BENCHMARKS, type BenchmarkName } from "../tasks/benchmarks.ts";
 import { BYTE_VOCAB_SIZE } from "../tokenizer/byte.ts";
 import type { Device } from "../tensor/session.ts";
 import { benchmarkExamples, stageExamples, taskStyle, type Example } from "./examples.ts";
@@ -60,8 +62,6 @@ export function unsupportedFeatures(ir: ExperimentIr): { node: string; feature: 
   }
   for (const s of stages(ir)) {
     const n = stageNodes(s);
-    if (n.rollout.agent)
-      out.push({ node: s.name, feature: "agent = memory(...) (the memory-agent runtime)" });
     if (n.loss.kl_coef > 0 || n.reward.kl_coef > 0)
       out.push({ node: s.name, feature: "a KL penalty to a reference policy" });
     if (n.loss.updates_per_batch > 1)
@@ -159,30 +159,48 @@ export async function runExperiment(ir: ExperimentIr, opts: RunOptions): Promise
     }
   }
 
+  // Table 10's second column: when the schedule trains a memory agent, the checkpoint at the
+  // end of every stage and merge (and the warm-up) is also evaluated in memory mode, with the
+  // first memory stage's agent settings.
+  const memoryAgent = stageList.map((s) => stageNodes(s).rollout.agent).find((a) => a !== null);
   const writeMetrics = (r: MetricsRecord) => appendFileSync(metricsFile, JSON.stringify(r) + "\n");
-  const evaluateAll = async (policy: Policy, point: string, step: number, globalStep: number) => {
+  const evaluateAll = async (
+    policy: Policy,
+    point: string,
+    step: number,
+    globalStep: number,
+    endOfNode = true,
+  ) => {
     const scores: Record<string, number> = {};
     if (!ev) return scores;
+    const memoryScores: Record<string, number> = {};
+    const write = (rec: EvalRecord) => appendFileSync(evalFile, JSON.stringify(rec) + "\n");
     for (const [name, examples] of benchmarkSets) {
-      const s = await evaluateBenchmark(
-        policy,
-        name,
-        examples,
-        evalDecodeSettings(ev, ir.seed, point),
-      );
-      const rec: EvalRecord = {
-        stage: point,
-        step,
-        globalStep,
-        benchmark: name,
-        mode: "full",
-        metric: s.metric,
-        score: s.score,
-        n: s.n,
-        stderr: s.stderr,
-      };
-      appendFileSync(evalFile, JSON.stringify(rec) + "\n");
+      const decode = evalDecodeSettings(ev, ir.seed, point);
+      const s = await evaluateBenchmark(policy, name, examples, decode);
+      const at = { stage: point, step, globalStep, benchmark: name };
+      write({ ...at, mode: "full", metric: s.metric, score: s.score, n: s.n, stderr: s.stderr });
       scores[name] = s.score;
+      if (memoryAgent && endOfNode) {
+        const metric = BENCHMARKS[name as BenchmarkName].metric;
+        const m = await evaluateBenchmarkMemory(
+          policy,
+          name,
+          metric,
+          examples,
+          memoryAgent,
+          decode,
+        );
+        write({
+          ...at,
+          mode: "memory",
+          metric: m.metric,
+          score: m.score,
+          n: m.n,
+          stderr: m.stderr,
+        });
+        memoryScores[name] = m.score;
+      }
     }
     const avg =
       Object.values(scores).reduce((a, b) => a + b, 0) / Math.max(1, Object.keys(scores).length);
@@ -193,6 +211,14 @@ export async function runExperiment(ir: ExperimentIr, opts: RunOptions): Promise
           .map(([k, v]) => `${k} ${(100 * v).toFixed(1)}`)
           .join("  "),
     );
+    if (Object.keys(memoryScores).length > 0) {
+      opts.progress.log(
+        `eval ${point}@${step} (memory agent): ` +
+          Object.entries(memoryScores)
+            .map(([k, v]) => `${k} ${(100 * v).toFixed(1)}`)
+            .join("  "),
+      );
+    }
     return scores;
   };
 
@@ -394,7 +420,7 @@ export async function runExperiment(ir: ExperimentIr, opts: RunOptions): Promise
         ((evalNode.every > 0 && step % evalNode.every === 0) ||
           (evalNode.at_end && step === stage.steps))
       ) {
-        scores = await evaluateAll(policy, stage.name, step, globalStep);
+        scores = await evaluateAll(policy, stage.name, step, globalStep, step === stage.steps);
       }
       if (step % opts.checkpointEvery === 0 && step < stage.steps) {
         await saveState(policy, {
