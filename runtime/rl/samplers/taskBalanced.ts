@@ -3,8 +3,9 @@
 //
 // With T tasks and batch size B, each task gets ⌊B/T⌋ items and the remainder r = B mod T goes
 // one each to r tasks chosen by rotation: batch b gives the extra item to the tasks at positions
-// (b·r + j) mod T, j < r, of the name-sorted task list — deterministic, and over T batches every
-// task gets the same number of extras. (DomainSampler gives the remainder always to the same
+// (b·r + j) mod T, j < r, of the task list (the IR's `over`, in its order; by default every task
+// of the dataset, sorted by name) — deterministic, and over T batches every task gets the same
+// number of extras. Items of tasks not in the list are not sampled. (DomainSampler gives the remainder always to the same
 // tasks, the ones first in weight order.)
 // Each task reads its own shuffled epochs (ShuffledCursor), so a task that runs out re-shuffles
 // and continues; the batch never shrinks. A batch whose share for a task exceeds that task's
@@ -19,6 +20,8 @@ export interface TaskBalancedOptions {
   readonly batchSize: number;
   /** Name of the field balanced over, for messages (e.g. "task"). */
   readonly over: string;
+  /** The values balanced over, in rotation order; default: every value in the data, sorted. */
+  readonly tasks?: readonly string[];
 }
 
 export interface TaskBalancedState {
@@ -52,7 +55,18 @@ export class TaskBalancedSampler {
       else byTask.set(k, [i]);
     });
     if (byTask.size === 0) throw new Error(`task_balanced(over = ${over}): the dataset is empty`);
-    this.tasks = [...byTask.keys()].sort();
+    this.tasks = opts.tasks ? [...opts.tasks] : [...byTask.keys()].sort();
+    if (this.tasks.length === 0 || new Set(this.tasks).size !== this.tasks.length) {
+      throw new Error(
+        `task_balanced(over = ${over}): the list of values must be non-empty and without repeats, got [${this.tasks.join(", ")}]`,
+      );
+    }
+    for (const task of this.tasks) {
+      if (!byTask.has(task))
+        throw new Error(
+          `task_balanced(over = ${over}): ${over} "${task}" has no items in the dataset`,
+        );
+    }
     const maxShare = Math.ceil(batchSize / this.tasks.length);
     for (const task of this.tasks) {
       const items = byTask.get(task)!;
@@ -64,7 +78,7 @@ export class TaskBalancedSampler {
     }
     if (state) {
       const saved = Object.keys(state.cursors).sort();
-      if (saved.join("\u0000") !== this.tasks.join("\u0000")) {
+      if (saved.join("\u0000") !== [...this.tasks].sort().join("\u0000")) {
         throw new Error(
           `task_balanced(over = ${over}): saved state covers [${saved.join(", ")}] but the dataset has [${this.tasks.join(", ")}]`,
         );

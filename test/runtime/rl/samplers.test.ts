@@ -113,6 +113,36 @@ describe("task_balanced sampler", () => {
     expect(s.state().cursors["small"]!.epoch).toBe(3);
   });
 
+  it("follows a given task order for the remainder rotation and samples only the listed tasks", () => {
+    const keys = ["a", "a", "a", "b", "b", "b", "c", "c", "c", "d", "d"];
+    const s = new TaskBalancedSampler(
+      keys,
+      { batchSize: 4, over: "task", tasks: ["c", "a", "b"] },
+      5,
+    );
+    expect([0, 1, 2].map((b) => [...s.shares(b)])).toEqual([
+      [
+        ["c", 2],
+        ["a", 1],
+        ["b", 1],
+      ],
+      [
+        ["c", 1],
+        ["a", 2],
+        ["b", 1],
+      ],
+      [
+        ["c", 1],
+        ["a", 1],
+        ["b", 2],
+      ],
+    ]);
+    for (let b = 0; b < 6; b++) expect(s.nextBatch().every((i) => keys[i] !== "d")).toBe(true);
+    expect(
+      () => new TaskBalancedSampler(keys, { batchSize: 4, over: "task", tasks: ["a", "e"] }, 5),
+    ).toThrow(/task "e" has no items in the dataset/);
+  });
+
   it("names the task when a balanced batch is impossible, and rejects a state for other tasks", () => {
     const keys = ["mc", "mc", "mc", "qa", "qa", "qa", "qa", "niah"];
     expect(() => new TaskBalancedSampler(keys, { batchSize: 6, over: "task" }, 1)).toThrow(
