@@ -116,9 +116,11 @@ export function lowerExperiment(m: ExperimentModel, opts: LowerOptions): Experim
       };
     }),
     tasks: m.tasks.map((t, index) => {
+      const tinyPolicy = m.models.some((x) => call(x.fields.get("init")) !== undefined);
       const data = t.fields.get("data");
       const gen = call(data);
-      const facts = list(gen?.args.get("facts")).map((f) => n(f, "facts"));
+      const factsArg = gen?.args.get("facts");
+      const facts = factsArg === undefined ? [] : list(factsArg).map((f) => n(f, "facts"));
       return {
         name: t.name,
         index,
@@ -129,9 +131,15 @@ export function lowerExperiment(m: ExperimentModel, opts: LowerOptions): Experim
                 kind: "generate" as const,
                 generator: s(gen.args.get("kind"), "kind") as "multihop",
                 count: n(gen.args.get("count"), "count"),
-                facts: [facts[0], facts[facts.length - 1]] as [number, number],
-                hops: n(gen.args.get("hops"), "hops"),
-                choices: n(gen.args.get("choices"), "choices"),
+                // A tiny from-scratch policy learns only the compact rendering.
+                style: (str(gen.args.get("style")) ?? (tinyPolicy ? "tiny" : "natural")) as
+                  "tiny" | "natural",
+                facts:
+                  facts.length === 0
+                    ? null
+                    : ([facts[0], facts[facts.length - 1]] as [number, number]),
+                hops: nullableNum(gen.args.get("hops")),
+                choices: nullableNum(gen.args.get("choices")),
                 seed: n(gen.args.get("seed"), "seed"),
               },
         reward: lowerReward(need(t.fields.get("reward"), "reward")),

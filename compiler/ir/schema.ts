@@ -65,9 +65,11 @@ export const TaskData = z.discriminatedUnion("kind", [
       "corpus_numeric",
     ]),
     count: Positive,
-    facts: z.tuple([Positive, Positive]),
-    hops: Positive,
-    choices: Positive,
+    style: z.enum(["tiny", "natural"]),
+    /** Difficulty knobs; null: the generator's default for the style. */
+    facts: z.tuple([Positive, Positive]).nullable(),
+    hops: Positive.nullable(),
+    choices: Positive.nullable(),
     seed: Count,
   }),
 ]);

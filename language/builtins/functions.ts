@@ -404,15 +404,21 @@ export const FUNCTIONS: readonly FnSpec[] = [
       }),
       p("count", positiveInt, "Examples to generate.", { default: 2048 }),
       p(
+        "style",
+        { kind: "enum", values: ["tiny", "natural"] },
+        "Rendering: `tiny` is the compact fact syntax a from-scratch model learns at 32-128 tokens, `natural` is prose. Unset: tiny for a tiny(...) policy, natural otherwise.",
+      ),
+      p(
         "facts",
         { kind: "list", of: positiveInt, minItems: 2 },
-        "[min, max] facts per prompt (a mix of easy and hard prompts).",
-        { default: [1, 3] },
+        "[min, max] facts per prompt (a mix of easy and hard prompts). Unset: the generator's default for the style.",
       ),
-      p("hops", positiveInt, "Reasoning hops (multihop).", { default: 2 }),
-      p("choices", { kind: "int", range: { min: 2 } }, "Answer options (multiple_choice).", {
-        default: 4,
-      }),
+      p("hops", positiveInt, "Reasoning hops (multihop). Unset: a mix (1-2 tiny, 2-3 natural)."),
+      p(
+        "choices",
+        { kind: "int", range: { min: 2 } },
+        "Answer options (multiple_choice). Unset: 2 tiny, 4 natural.",
+      ),
       p(
         "seed",
         { kind: "int", range: { min: 0 } },

@@ -53,18 +53,14 @@ export function taskStyle(ir: ExperimentIr): TaskStyle {
 function generatorParams(
   data: Extract<IrTask["data"], { kind: "generate" }>,
 ): Record<string, unknown> {
-  const facts = { min: data.facts[0], max: data.facts[1] };
-  switch (data.generator) {
-    case "multiple_choice":
-      return { facts, choices: data.choices };
-    case "multihop":
-      return { hops: { min: data.hops, max: data.hops } };
-    case "reading":
-    case "corpus_numeric":
-      return { facts };
-    case "dialogue_memory":
-      return {};
+  const out: Record<string, unknown> = {};
+  if (data.facts && data.generator !== "multihop" && data.generator !== "dialogue_memory") {
+    out["facts"] = { min: data.facts[0], max: data.facts[1] };
   }
+  if (data.hops !== null && data.generator === "multihop")
+    out["hops"] = { min: data.hops, max: data.hops };
+  if (data.choices !== null && data.generator === "multiple_choice") out["choices"] = data.choices;
+  return out;
 }
 
 export interface ExampleSource {
@@ -87,7 +83,7 @@ export async function taskExamples(
     const inputTokens = maxInput - 1;
     records = await generateDataset(
       task.data.generator as TaskKind,
-      { style: src.style, inputTokens, ...generatorParams(task.data) },
+      { style: task.data.style, inputTokens, ...generatorParams(task.data) },
       task.data.count,
       src.seed * 1_000_003 + task.data.seed,
       {
