@@ -312,6 +312,34 @@ class ComputeScoreTest(unittest.TestCase):
             reward_fn.compute_score("nope", "", "", None)
 
 
+    def test_batch_entry_keeps_order_and_overlaps_judge_calls(self):
+        import threading
+        import time
+
+        from qlx_verl import reward_fn
+
+        active, peak = [0], [0]
+        lock = threading.Lock()
+
+        class Slow(judge.JudgeClient):
+            def judge(self, question, predicted, gold):
+                with lock:
+                    active[0] += 1
+                    peak[0] = max(peak[0], active[0])
+                time.sleep(0.05)
+                with lock:
+                    active[0] -= 1
+                return predicted == "Lyon"
+
+        reward_fn._judge = Slow("http://j", "m", "p")
+        answers = ["Answer: Lyon", "Answer: Paris", "Answer: Nice", "Answer: Lyon"] * 2
+        got = reward_fn.compute_score_batch(["qa"] * 8, answers, ["Paris"] * 8, [{}] * 8)
+        want = [reward_fn.compute_score("qa", a, "Paris", {}) for a in answers]
+        self.assertEqual(got, want)
+        self.assertEqual([g["score"] for g in got[:4]], [1.0, 1.0, 0.0, 1.0])
+        self.assertGreater(peak[0], 1)
+
+
 class WorkerPatchTest(unittest.TestCase):
     def test_imports_without_verl_and_reports_it(self):
         from qlx_verl import worker_patch

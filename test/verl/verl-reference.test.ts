@@ -37,7 +37,7 @@ describe.skipIf(!available)("verl v0.4.0 reference source", () => {
     ).toBe(true);
   });
 
-  it("has the worker-side hooks: external_lib import and dp_actor's compute_policy_loss call", () => {
+  it("has the worker-side hooks (external_lib, dp_actor's compute_policy_loss) and the batch reward call", () => {
     expect(read("verl/workers/fsdp_workers.py")).toContain(
       'import_external_libs(self.config.model.get("external_lib", None))',
     );
@@ -49,6 +49,15 @@ describe.skipIf(!available)("verl v0.4.0 reference source", () => {
       /select_keys = \["responses", "input_ids", "attention_mask", "position_ids", "old_log_probs", "advantages"\]/,
     );
     expect(read("verl/utils/dataset/rl_dataset.py")).toContain('row_dict["index"] = index');
+    const batchManager = read("verl/workers/reward_manager/batch.py");
+    for (const arg of [
+      "data_sources=data_sources",
+      "solution_strs=responses_str",
+      "ground_truths=ground_truths",
+      "extra_infos=extras",
+    ]) {
+      expect(batchManager).toContain(arg);
+    }
   });
 
   it("gives the same policy loss, aggregation, KL and GRPO advantages as qlx_verl", () => {

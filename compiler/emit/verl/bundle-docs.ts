@@ -141,7 +141,7 @@ ${stages.map(planLine).join("\n")}
   \`main.py\` (entry point: verl's TaskRunner with the qlx trainer), \`trainer.py\` (task-balanced
   sampler, advantage step with task-batch std Eq. 7, negative-gradient clipping Eq. 8-9, AEPO Eq. 11),
   \`worker_patch.py\` (loaded by \`actor_rollout_ref.model.external_lib\`: the policy loss over kept
-  tokens), \`reward_fn.py\` (\`compute_score\`, the hybrid rule + judge reward), \`driver.py\`
+  tokens), \`reward_fn.py\` (\`compute_score\` and \`compute_score_batch\`, the hybrid rule + judge reward; \`QLX_JUDGE_CONCURRENCY\` judge requests at a time, default 16), \`driver.py\`
   (stages, retrospective sampling, merges), \`prepare_data.py\`, \`config.json\` (this experiment's
   constants, from the compiler's IR).
 - \`launch/single_node.sh\`, \`launch/ray_cluster.sh\` — the launch commands above.

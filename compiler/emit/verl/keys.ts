@@ -75,6 +75,7 @@ export const VERL_CONFIG_KEYS = {
   rolloutValN: { "0.4.0": "actor_rollout_ref.rollout.val_kwargs.n" },
   customRewardPath: { "0.4.0": "custom_reward_function.path" },
   customRewardName: { "0.4.0": "custom_reward_function.name" },
+  rewardManager: { "0.4.0": "reward_model.reward_manager" },
   /** Not in the yaml: Hydra needs `+` (reward.py binds it as keyword arguments). */
   customRewardKwargs: { "0.4.0": "custom_reward_function.reward_kwargs" },
   advEstimator: { "0.4.0": "algorithm.adv_estimator" },
@@ -142,6 +143,8 @@ export const VERL_ENUMS = {
    * replaces the advantage step itself (verl v0.4.0 has no advantage registry).
    */
   pluginAdvEstimator: { grpo: { "0.4.0": "grpo" } },
+  /** The reward manager that calls compute_score_batch with the whole step (reward.py L60-80). */
+  rewardManager: { batch: { "0.4.0": "batch" } },
 } as const satisfies Record<string, Record<string, Column>>;
 
 /** Values verl accepts for enum-valued keys (asserted in `_validate_config` or on use). */
@@ -170,6 +173,7 @@ export const VERL_ENUM_DOMAINS: Readonly<
     "actor_rollout_ref.actor.strategy": ["fsdp", "fsdp2", "megatron"],
     "actor_rollout_ref.rollout.mode": ["sync", "async"],
     "data.truncation": ["error", "left", "right", "middle"],
+    "reward_model.reward_manager": ["naive", "prime", "batch", "dapo"],
   },
 };
 

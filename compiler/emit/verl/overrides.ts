@@ -100,7 +100,8 @@ export function stageOverrides(
   // Relative to the bundle, which is every Ray process's working directory (main.py ships it
   // as the runtime_env working_dir), so the path holds on every node.
   set("customRewardPath", "qlx_verl/reward_fn.py");
-  set("customRewardName", "compute_score");
+  set("customRewardName", "compute_score_batch");
+  set("rewardManager", VERL_ENUMS.rewardManager.batch[version]);
   set("advEstimator", VERL_ENUMS.pluginAdvEstimator.grpo[version]);
   set("useKlInReward", reward.kl_coef > 0);
   if (reward.kl_coef > 0) {

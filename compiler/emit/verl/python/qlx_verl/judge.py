@@ -16,6 +16,7 @@ import json
 import os
 import random
 import re
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -126,7 +127,7 @@ class JudgeClient:
         if path is None:
             return
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
+        tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
         with open(tmp, "w") as f:
             json.dump({"equivalent": verdict, "reply": reply}, f)
         os.replace(tmp, path)

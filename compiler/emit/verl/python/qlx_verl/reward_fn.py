@@ -1,5 +1,9 @@
 """The hybrid reward verl calls: `custom_reward_function.path` points at this file.
 
+The bundle uses verl's batch reward manager (`reward_model.reward_manager=batch`) with
+`compute_score_batch`, which scores a step's responses concurrently: rules are cheap, but judge
+requests are network round trips, and verl's default manager would send them one at a time.
+
 verl execs this file as module `custom_module` (reward.py L37-41), so it imports the plugin by its
 absolute name; the bundle's launch scripts put the bundle directory on PYTHONPATH. Each task's
 reward expression comes from config.json (IR `Reward`): a rule, `judge`, or `max`/`fallback` of
@@ -13,7 +17,8 @@ a component already scored 1; verl needs a number, so the score is 0 and the res
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Optional
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Dict, List, Optional, Sequence
 
 from qlx_verl import rewards, settings
 from qlx_verl.judge import JudgeClient, JudgeFailure
@@ -97,3 +102,12 @@ def compute_score(data_source, solution_str, ground_truth, extra_info=None, **_r
         "judged": 1.0 if outcome.judged else 0.0,
         "judge_failed": 1.0 if score is None else 0.0,
     }
+
+
+def compute_score_batch(data_sources, solution_strs, ground_truths, extra_infos, **reward_kwargs) -> List[Dict[str, Any]]:
+    """verl's BatchRewardManager entry: one result per response, in order; judge calls overlap
+    (QLX_JUDGE_CONCURRENCY threads, default 16)."""
+    workers = int(os.environ.get("QLX_JUDGE_CONCURRENCY", "16"))
+    args: Sequence = list(zip(data_sources, solution_strs, ground_truths, extra_infos))
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return list(pool.map(lambda a: compute_score(*a, **reward_kwargs), args))
