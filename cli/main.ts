@@ -31,6 +31,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "write an HTML report of runs and ablations",
     load: () => import("./commands/report.ts"),
   },
+  lsp: { summary: "run the language server over stdio", load: () => import("./commands/lsp.ts") },
 };
 
 function usage(): string {

@@ -1,0 +1,164 @@
+// The server's document store. Each open URI climbs Langium's ordered states (STYLE.md §2):
+// Parsed (AST + syntax diagnostics + identifier index, enough for hover, completion and
+// navigation) → Checked (the compiler's diagnostics for the file and its `use` imports). An
+// edit drops a document back to Parsed, and so does an edit to any file it imports, so no
+// feature ever reads check results older than the text it sees.
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { checkFile, nodeHost, type SourceHost } from "../../compiler/index.ts";
+import type { File } from "../ast.ts";
+import type { Diagnostic } from "../diagnostics.ts";
+import { LineIndex, parse } from "../index.ts";
+import { indexFile, type FileIndex } from "./file-index.ts";
+
+export type DocumentState = "parsed" | "checked";
+
+export interface ParsedDocument {
+  readonly uri: string;
+  /** Absolute file path; spans of the front end carry it. */
+  readonly path: string;
+  readonly version: number;
+  readonly text: string;
+  readonly lines: LineIndex;
+  /** Offset of each 0-based line's first character, for LSP positions → offsets. */
+  readonly lineStarts: readonly number[];
+  readonly ast: File;
+  readonly syntax: readonly Diagnostic[];
+  readonly index: FileIndex;
+}
+
+interface Entry {
+  parsed: ParsedDocument;
+  state: DocumentState;
+  /** Diagnostics of this file from checking it as the entry; valid in state `checked`. */
+  diagnostics: readonly Diagnostic[];
+  /** Paths of every file the last check loaded (the entry and its imports). */
+  dependencies: ReadonlySet<string>;
+}
+
+export function uriToPath(uri: string): string {
+  return uri.startsWith("file:") ? fileURLToPath(uri) : uri;
+}
+
+export function pathToUri(path: string): string {
+  return pathToFileURL(path).href;
+}
+
+function parsedDocument(uri: string, path: string, version: number, text: string): ParsedDocument {
+  const { ast, diagnostics } = parse(text, path);
+  const lineStarts = [0];
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 10 || (ch === 13 && text.charCodeAt(i + 1) !== 10)) lineStarts.push(i + 1);
+  }
+  return {
+    uri,
+    path,
+    version,
+    text,
+    lines: new LineIndex(text),
+    lineStarts,
+    ast,
+    syntax: diagnostics,
+    index: indexFile(ast),
+  };
+}
+
+export class DocumentStore {
+  private readonly entries = new Map<string, Entry>();
+
+  /** Open documents shadow the disk, so unsaved text is what gets checked. */
+  readonly host: SourceHost = {
+    readFile: (p) => this.byPath(p)?.parsed.text ?? nodeHost.readFile(p),
+    exists: (p) => this.byPath(p) !== undefined || nodeHost.exists(p),
+  };
+
+  /** Opens or replaces a document; returns the URIs whose check results are now stale. */
+  set(uri: string, text: string, version: number): string[] {
+    const path = uriToPath(uri);
+    const parsed = parsedDocument(uri, path, version, text);
+    this.entries.set(uri, {
+      parsed,
+      state: "parsed",
+      diagnostics: [],
+      dependencies: new Set([path]),
+    });
+    return this.invalidateDependents(path);
+  }
+
+  close(uri: string): string[] {
+    const entry = this.entries.get(uri);
+    this.entries.delete(uri);
+    return entry === undefined ? [] : this.invalidateDependents(entry.parsed.path);
+  }
+
+  get(uri: string): ParsedDocument | undefined {
+    return this.entries.get(uri)?.parsed;
+  }
+
+  state(uri: string): DocumentState | undefined {
+    return this.entries.get(uri)?.state;
+  }
+
+  all(): ParsedDocument[] {
+    return [...this.entries.values()].map((e) => e.parsed);
+  }
+
+  /**
+   * Runs the compiler's checks with this document as the entry (as `qlx check FILE` would) and
+   * moves it to `checked`. Returns the diagnostics located in the document itself.
+   */
+  check(uri: string): readonly Diagnostic[] {
+    const entry = this.entries.get(uri);
+    if (entry === undefined) return [];
+    if (entry.state === "checked") return entry.diagnostics;
+    const result = checkFile(entry.parsed.path, { host: this.host });
+    entry.diagnostics = result.diagnostics.filter((d) => d.span.file === entry.parsed.path);
+    entry.dependencies = new Set(result.project?.files.keys() ?? [entry.parsed.path]);
+    entry.state = "checked";
+    return entry.diagnostics;
+  }
+
+  /**
+   * Parsed views of every file the document's project loaded (its imports, read through the
+   * store so unsaved text wins), plus open documents that import it: the world that
+   * cross-file navigation and rename search.
+   */
+  related(uri: string): ParsedDocument[] {
+    const entry = this.entries.get(uri);
+    if (entry === undefined) return [];
+    this.check(uri);
+    const paths = new Set(entry.dependencies);
+    for (const other of this.entries.values()) {
+      this.check(other.parsed.uri);
+      if (other.dependencies.has(entry.parsed.path)) paths.add(other.parsed.path);
+    }
+    const out: ParsedDocument[] = [];
+    for (const path of paths) {
+      const doc = this.byPath(path)?.parsed ?? this.readClosed(path);
+      if (doc !== undefined) out.push(doc);
+    }
+    return out;
+  }
+
+  private readClosed(path: string): ParsedDocument | undefined {
+    const text = nodeHost.readFile(path);
+    if (text === undefined) return undefined;
+    return parsedDocument(pathToUri(path), path, 0, text);
+  }
+
+  private byPath(path: string): Entry | undefined {
+    for (const e of this.entries.values()) if (e.parsed.path === path) return e;
+    return undefined;
+  }
+
+  private invalidateDependents(path: string): string[] {
+    const stale: string[] = [];
+    for (const e of this.entries.values()) {
+      if (e.dependencies.has(path)) {
+        e.state = "parsed";
+        stale.push(e.parsed.uri);
+      }
+    }
+    return stale;
+  }
+}
