@@ -340,6 +340,18 @@ class ComputeScoreTest(unittest.TestCase):
         self.assertGreater(peak[0], 1)
 
 
+class PrepareDataTest(unittest.TestCase):
+    def test_validation_split_is_deterministic_and_never_empty(self):
+        from qlx_verl.prepare_data import validation_ids
+
+        ids = [f"r{i}" for i in range(500)]
+        held = validation_ids(ids, 0.05)
+        self.assertEqual(held, validation_ids(list(reversed(ids)), 0.05))
+        self.assertTrue(5 <= len(held) <= 50)
+        self.assertEqual(len(validation_ids(ids[:3], 0.0)), 1)
+        self.assertEqual(validation_ids(["only"], 0.0), set())
+
+
 class WorkerPatchTest(unittest.TestCase):
     def test_imports_without_verl_and_reports_it(self):
         from qlx_verl import worker_patch

@@ -48,9 +48,16 @@ def stable_index(task: str, record_id: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{task}\0{record_id}".encode()).digest()[:7], "big") >> 3
 
 
-def is_validation(record_id: str, fraction: float) -> bool:
-    h = int.from_bytes(hashlib.sha256(f"val\0{record_id}".encode()).digest()[:8], "big")
-    return h / 2**64 < fraction
+def validation_ids(record_ids: Sequence[str], fraction: float) -> set:
+    """Held-out ids: those whose hash falls below `fraction`, and at least one (verl refuses an
+    empty validation set) unless the task has a single record."""
+    def h(rid: str) -> float:
+        return int.from_bytes(hashlib.sha256(f"val\0{rid}".encode()).digest()[:8], "big") / 2**64
+
+    chosen = {rid for rid in record_ids if h(rid) < fraction}
+    if not chosen and len(record_ids) > 1:
+        chosen = {min(record_ids, key=h)}
+    return chosen
 
 
 def to_row(task: str, record: Dict[str, Any], count_tokens) -> Dict[str, Any]:
@@ -110,8 +117,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     for task, spec in cfg["tasks"].items():
         records = read_jsonl(os.path.join(a.project, spec["data"]))
         built = [(r["id"], to_row(task, r, count)) for r in records]
-        val[task] = [row for rid, row in built if is_validation(rid, a.val_fraction)]
-        rows[task] = [row for rid, row in built if not is_validation(rid, a.val_fraction)]
+        held_out = validation_ids([rid for rid, _ in built], a.val_fraction)
+        val[task] = [row for rid, row in built if rid in held_out]
+        rows[task] = [row for rid, row in built if rid not in held_out]
         print(f"prepare_data: task {task}: {len(rows[task])} train, {len(val[task])} val rows from {spec['data']}")
     for name, stage in cfg["stages"].items():
         tasks = next(n for n in stage["nodes"] if n["kind"] == "dataset")["tasks"]
