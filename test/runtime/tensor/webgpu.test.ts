@@ -2,7 +2,13 @@
 // provider. Skipped only when no WebGPU adapter exists, with the reason printed.
 
 import { describe, expect, it } from "vitest";
+import { Graph } from "../../../runtime/tensor/ir.ts";
+import type { Tensor } from "../../../runtime/tensor/ir.ts";
+import { gradients } from "../../../runtime/tensor/autodiff.ts";
+import { mul, sum } from "../../../runtime/tensor/ops.ts";
 import { compile, webgpuUnavailable } from "../../../runtime/tensor/session.ts";
+import { Rng } from "../../../runtime/rng.ts";
+import { cases } from "./opcases.ts";
 import { TrainState } from "../../../runtime/tensor/train.ts";
 import {
   buildGradients,
@@ -44,7 +50,45 @@ function batch() {
   };
 }
 
+/** Every op case of the CPU gradient check, in float32, as one model (one shader build). */
+function allOpGradients(): {
+  outputs: Record<string, Tensor>;
+  feeds: Record<string, Float32Array>;
+} {
+  const g = new Graph();
+  const rng = Rng.stream(4, "webgpu-ops");
+  const outputs: Record<string, Tensor> = {};
+  const feeds: Record<string, Float32Array> = {};
+  cases.forEach((c, k) => {
+    const xs = c.shapes.map((shape, i) => g.input(`c${k}.x${i}`, "float32", shape));
+    const y = c.build(xs, g);
+    const r = g.constant(
+      Float32Array.from({ length: y.size }, () => rng.next() * 2 - 1),
+      y.shape,
+    );
+    const f = sum(mul(y, r));
+    outputs[`${c.name}: value`] = f;
+    gradients(f, xs).forEach((gr, i) => (outputs[`${c.name}: gradient ${i}`] = gr));
+    xs.forEach((x, i) => {
+      feeds[`c${k}.x${i}`] = Float32Array.from({ length: x.size }, () =>
+        c.positive ? 0.5 + rng.next() : rng.next() * 2 - 1,
+      );
+    });
+  });
+  return { outputs, feeds };
+}
+
 describe.skipIf(reason !== undefined)("webgpu execution provider", () => {
+  it("computes every primitive's value and gradient as the CPU provider does", async () => {
+    const { outputs, feeds } = allOpGradients();
+    const cpu = await (await compile(outputs)).run(feeds);
+    const gpu = await (await compile(outputs, { device: "webgpu" })).run(feeds);
+    for (const name of Object.keys(outputs)) {
+      const err = relativeError(gpu[name]!.data as Float32Array, cpu[name]!.data as Float32Array);
+      expect(err, name).toBeLessThan(TOLERANCE);
+    }
+  });
+
   it("computes the same logits, loss and gradients as the CPU provider", async () => {
     const weights = Object.fromEntries(testWeights(5));
     const feeds = { ...weights, ...batch() };
