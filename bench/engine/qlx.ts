@@ -17,7 +17,7 @@ import { compileTrainStep, initWeights, lossScalars } from "../../runtime/model/
 import { PolicyGenerator } from "../../runtime/model/generate.ts";
 import { buildDecode, decodeWeights } from "../../runtime/model/decode-graphs.ts";
 import { toOnnx, type OnnxModel } from "../../runtime/tensor/onnx.ts";
-import { TokenSampler } from "../../runtime/model/sampling.ts";
+import { TokenSampler, type SamplingDistribution } from "../../runtime/model/sampling.ts";
 
 export interface TrainCase {
   readonly config: ModelConfig;
@@ -192,7 +192,7 @@ export interface RolloutTiming {
   readonly tokensPerS: number;
   /** One decode step at the longest cache (prompt + new − 1 slots), graph run only. */
   readonly decodeStepMs: number;
-  /** Choosing tokens for all sequences from one step's logits (TokenSampler, JS). */
+  /** Choosing tokens for all sequences from one step's distribution (TokenSampler.chooseFrom, JS). */
   readonly samplingStepMs: number;
   readonly decodeOpShare: readonly { op: string; share: number }[];
 }
@@ -229,10 +229,18 @@ export async function rollout(rc: RolloutCase, threads: number): Promise<Rollout
     feeds[name] = dtype === "int64" ? new BigInt64Array(size).fill(1n) : new Float32Array(size);
   }
   const stepTimes: number[] = [];
-  let logits: Float32Array = new Float32Array(0);
+  feeds["invTemperature"] = 1 / rc.temperature;
+  let dist: SamplingDistribution | undefined;
   for (let i = 0; i < 6; i++) {
     const s = performance.now();
-    logits = (await decode.run(feeds)).logits!.data as Float32Array;
+    const out = await decode.run(feeds);
+    const host = (name: string) => out[name]!.data as Float32Array;
+    dist = {
+      logits: host("logits"),
+      probs: host("probs"),
+      logprobs: host("logprobs"),
+      entropy: host("entropy"),
+    };
     stepTimes.push(performance.now() - s);
   }
   await decode.release();
@@ -240,7 +248,7 @@ export async function rollout(rc: RolloutCase, threads: number): Promise<Rollout
   const sRng = Rng.stream(0, "bench", "sampling");
   const s = performance.now();
   for (let rep = 0; rep < 5; rep++)
-    for (let i = 0; i < rc.sequences; i++) sampler.choose(logits, i, sRng);
+    for (let i = 0; i < rc.sequences; i++) sampler.chooseFrom(dist!, i, sRng);
   const samplingStepMs = (performance.now() - s) / 5;
   const decodeOpShare = await profileOps(model, feeds, threads);
   return {

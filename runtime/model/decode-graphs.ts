@@ -24,10 +24,35 @@
 
 import { Graph } from "../tensor/ir.ts";
 import type { Tensor } from "../tensor/ir.ts";
-import { add, concat, gather, matmul, mul, reshape, slice, softmax, sum } from "../tensor/ops.ts";
+import {
+  add,
+  concat,
+  exp,
+  gather,
+  logSoftmax,
+  matmul,
+  mul,
+  neg,
+  reshape,
+  slice,
+  softmax,
+  sum,
+} from "../tensor/ops.ts";
 import { applyRope, rmsNorm, ropeTables, silu } from "../tensor/nn.ts";
 import { headDim, type ModelConfig } from "./config.ts";
 import { declareWeights, forward } from "./transformer.ts";
+
+/**
+ * The sampling distribution next to the logits (sampling.ts semantics): probs and logprobs of
+ * softmax(logits · invTemperature) and its full-vocabulary entropy −Σ p·log p, computed on
+ * ORT's threads instead of per row in JS. invTemperature is a scalar input, so one compiled
+ * graph serves every temperature.
+ */
+function withDistribution(logits: Tensor, invTemperature: Tensor): Record<string, Tensor> {
+  const logprobs = logSoftmax(mul(logits, invTemperature), -1);
+  const probs = exp(logprobs);
+  return { logits, probs, logprobs, entropy: neg(sum(mul(probs, logprobs), [-1])) };
+}
 
 export const cacheKeyName = (layer: number): string => `cache.${layer}.k`;
 export const cacheValueName = (layer: number): string => `cache.${layer}.v`;
@@ -36,8 +61,8 @@ export const newValueName = (layer: number): string => `new.${layer}.v`;
 
 /**
  * Prefill over tokens/positions int64 [N, P] and keyMask bool [N, P] (false = left padding):
- * the engine's full forward. Outputs: logits [N, V] at slot P−1; per layer, keys and values
- * [N, H, P, hd].
+ * the engine's full forward, and scalar invTemperature. Outputs: logits, probs, logprobs
+ * [N, V] and entropy [N] at slot P−1; per layer, keys and values [N, H, P, hd].
  */
 export function buildPrefill(
   config: ModelConfig,
@@ -49,13 +74,13 @@ export function buildPrefill(
   const tokens = g.input("tokens", "int64", [sequences, promptSlots]);
   const positions = g.input("positions", "int64", [sequences, promptSlots]);
   const keyMask = g.input("keyMask", "bool", [sequences, promptSlots]);
+  const invTemperature = g.input("invTemperature", "float32", []);
   const { logits, present } = forward(w, config, tokens, positions, { keyMask });
-  const outputs: Record<string, Tensor> = {
-    logits: reshape(slice(logits, [promptSlots - 1], [promptSlots], [1]), [
-      sequences,
-      config.vocab,
-    ]),
-  };
+  const last = reshape(slice(logits, [promptSlots - 1], [promptSlots], [1]), [
+    sequences,
+    config.vocab,
+  ]);
+  const outputs = withDistribution(last, invTemperature);
   present.forEach(({ k, v }, i) => {
     outputs[newKeyName(i)] = k;
     outputs[newValueName(i)] = v;
@@ -110,7 +135,8 @@ export function decodeWeights(
  * slots and keyBias float32 [N, 1, 1, slots] (0 = a filled slot of this sequence, MASKED
  * otherwise). Weights as `decodeWeights` gives them. With T = 1, [N, 1, H, hd] and
  * [N, H, 1, hd] share one memory order, so heads split and merge by reshapes alone.
- * Outputs: logits [N, V]; per layer the new token's rotated key and value [N, H, 1, hd].
+ * Outputs: logits, probs, logprobs [N, V] and entropy [N] (as `withDistribution`); per
+ * layer the new token's rotated key and value [N, H, 1, hd].
  */
 export function buildDecode(
   config: ModelConfig,
@@ -124,6 +150,7 @@ export function buildDecode(
   const tokens = g.input("tokens", "int64", [sequences]);
   const positions = g.input("positions", "int64", [sequences, 1]);
   const keyBias = g.input("keyBias", "float32", [sequences, 1, 1, slots]);
+  const invTemperature = g.input("invTemperature", "float32", []);
   const rope = ropeTables(positions, hd, config.ropeTheta);
   const scale = 1 / Math.sqrt(hd);
   const headsOf = (y: Tensor) => reshape(y, [sequences, heads, 1, hd]);
@@ -157,6 +184,8 @@ export function buildDecode(
     x = add(x, matmul(gated, weight(`${p}w2`, [ffn, dim])));
   }
   const final = rmsNorm(x, weight("norm", [dim]), config.normEps);
-  outputs["logits"] = matmul(final, weight("output", [dim, config.vocab]));
-  return outputs;
+  return {
+    ...outputs,
+    ...withDistribution(matmul(final, weight("output", [dim, config.vocab])), invTemperature),
+  };
 }

@@ -23,7 +23,12 @@ import {
   newKeyName,
   newValueName,
 } from "./decode-graphs.ts";
-import { TokenSampler, type SamplingParams } from "./sampling.ts";
+import {
+  TokenSampler,
+  distributionTemperature,
+  type SamplingDistribution,
+  type SamplingParams,
+} from "./sampling.ts";
 
 export interface GenerateOptions {
   readonly maxNewTokens: number;
@@ -117,17 +122,18 @@ export class PolicyGenerator {
     const stop = new Set(opts.stopTokens);
     const out = prompts.map(() => new SequenceBuilder(opts.maxNewTokens));
 
-    let logits = await this.prefill(prompts, promptSlots, cache, opts.padToken);
+    const invTemperature = 1 / distributionTemperature(opts.sampling);
+    let dist = await this.prefill(prompts, promptSlots, cache, opts.padToken, invTemperature);
     const tokens = new BigInt64Array(n);
     const positions = BigInt64Array.from(prompts, (p) => BigInt(p.length));
     for (let step = 0; ; step++) {
-      opts.observeLogits?.(logits, step);
+      opts.observeLogits?.(dist.logits, step);
       let alive = 0;
       for (let i = 0; i < n; i++) {
         const seq = out[i]!;
         // A finished sequence keeps feeding its last token; nothing it computes is kept.
         if (seq.finish !== undefined) continue;
-        const choice = sampler.choose(logits, i, rngs[i]!);
+        const choice = sampler.chooseFrom(dist, i, rngs[i]!);
         tokens[i] = BigInt(choice.token);
         seq.push(choice.token, choice.logp, choice.entropy);
         if (stop.has(choice.token)) seq.finish = "stop";
@@ -135,7 +141,7 @@ export class PolicyGenerator {
         else alive++;
       }
       if (alive === 0) break;
-      logits = await this.decode(tokens, positions, cache, promptSlots + step);
+      dist = await this.decode(tokens, positions, cache, promptSlots + step, invTemperature);
       for (let i = 0; i < n; i++) positions[i]! += 1n;
     }
     return out.map((s) => s.build());
@@ -146,7 +152,8 @@ export class PolicyGenerator {
     promptSlots: number,
     cache: KvCache,
     padToken: number,
-  ): Promise<Float32Array> {
+    invTemperature: number,
+  ): Promise<SamplingDistribution> {
     const n = prompts.length;
     const tokens = new BigInt64Array(n * promptSlots).fill(BigInt(padToken));
     const positions = new BigInt64Array(n * promptSlots);
@@ -166,7 +173,13 @@ export class PolicyGenerator {
       () => buildPrefill(this.config, n, promptSlots),
       this.compileOptions(),
     );
-    const result = await graph.run({ ...this.weightFeeds, tokens, positions, keyMask });
+    const result = await graph.run({
+      ...this.weightFeeds,
+      tokens,
+      positions,
+      keyMask,
+      invTemperature,
+    });
     for (let l = 0; l < this.config.layers; l++) {
       cache.storePrompt(
         l,
@@ -175,7 +188,7 @@ export class PolicyGenerator {
         promptSlots,
       );
     }
-    return floats(result, "logits");
+    return distribution(result);
   }
 
   /** Feeds `tokens` at `positions`, attending to the cache's first `slot` slots; writes slot `slot`. */
@@ -184,23 +197,39 @@ export class PolicyGenerator {
     positions: BigInt64Array,
     cache: KvCache,
     slot: number,
-  ): Promise<Float32Array> {
+    invTemperature: number,
+  ): Promise<SamplingDistribution> {
     const graph = await this.graphs.get(
       `decode|${JSON.stringify(this.config)}|${cache.sequences}|${cache.slots}`,
       () => buildDecode(this.config, cache.sequences, cache.slots),
       this.compileOptions(),
     );
-    const result = await graph.run({ ...this.decodeFeeds, ...cache.feeds(), tokens, positions });
+    const result = await graph.run({
+      ...this.decodeFeeds,
+      ...cache.feeds(),
+      tokens,
+      positions,
+      invTemperature,
+    });
     for (let l = 0; l < this.config.layers; l++) {
       cache.storeStep(l, floats(result, newKeyName(l)), floats(result, newValueName(l)), slot);
     }
     for (let i = 0; i < cache.sequences; i++) cache.openSlots(i, slot, slot + 1);
-    return floats(result, "logits");
+    return distribution(result);
   }
 
   private compileOptions(): { device?: Device; threads?: number } {
     return { device: this.options.device, threads: this.options.threads };
   }
+}
+
+function distribution(result: Record<string, ort.Tensor>): SamplingDistribution {
+  return {
+    logits: floats(result, "logits"),
+    probs: floats(result, "probs"),
+    logprobs: floats(result, "logprobs"),
+    entropy: floats(result, "entropy"),
+  };
 }
 
 function floats(result: Record<string, ort.Tensor>, name: string): Float32Array {

@@ -34,6 +34,20 @@ export interface TokenChoice {
   readonly entropy: number;
 }
 
+/** Rows [N, V] of a sampling distribution, plus the raw logits (greedy takes their argmax). */
+export interface SamplingDistribution {
+  readonly logits: Float32Array;
+  readonly probs: Float32Array;
+  readonly logprobs: Float32Array;
+  /** [N] */
+  readonly entropy: Float32Array;
+}
+
+/** The temperature a sampler's distribution is computed at (1 for greedy decoding). */
+export function distributionTemperature(params: SamplingParams): number {
+  return params.greedy ? 1 : params.temperature;
+}
+
 /** Throws (at the API edge) on parameters no sampler can honour. */
 export function checkSamplingParams(params: SamplingParams): void {
   if (params.greedy) return;
@@ -159,7 +173,7 @@ export class TokenSampler {
   choose(logits: Float32Array, row: number, rng: Rng): TokenChoice {
     const offset = row * this.vocab;
     const { greedy, topP } = this.params;
-    const temperature = greedy ? 1 : this.params.temperature;
+    const temperature = distributionTemperature(this.params);
     const { logZ, entropy } = temperatureSoftmax(
       logits,
       offset,
@@ -170,6 +184,23 @@ export class TokenSampler {
     const token = greedy ? argmax(logits, offset, this.vocab) : this.draw(topP, rng);
     const logp = logits[offset + token]! / temperature - logZ;
     return { token, logp, entropy };
+  }
+
+  /**
+   * The same choice from a distribution computed elsewhere (the decode graph computes it on
+   * ORT's threads): rows of probs and logprobs of softmax(logits / T) — T = 1 when greedy —
+   * and their entropy. `choose` is the reference this must agree with (tested).
+   */
+  chooseFrom(dist: SamplingDistribution, row: number, rng: Rng): TokenChoice {
+    const offset = row * this.vocab;
+    const { greedy, topP } = this.params;
+    let token: number;
+    if (greedy) token = argmax(dist.logits, offset, this.vocab);
+    else {
+      for (let v = 0; v < this.vocab; v++) this.probs[v] = dist.probs[offset + v]!;
+      token = this.draw(topP, rng);
+    }
+    return { token, logp: dist.logprobs[offset + token]!, entropy: dist.entropy[row]! };
   }
 
   private draw(topP: number, rng: Rng): number {

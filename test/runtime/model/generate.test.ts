@@ -12,6 +12,7 @@ import {
   weightShapes,
 } from "../../../runtime/model/transformer.ts";
 import { PolicyGenerator, type GenerateOptions } from "../../../runtime/model/generate.ts";
+import { temperatureSoftmax } from "../../../runtime/model/sampling.ts";
 import { Graph } from "../../../runtime/tensor/ir.ts";
 import { compile } from "../../../runtime/tensor/session.ts";
 import { writeSafetensors } from "../../../runtime/io/safetensors.ts";
@@ -166,8 +167,22 @@ describe("PolicyGenerator", () => {
       sampling: { temperature: 0.7, topP: 0.9, greedy: false },
       seed: 5,
     };
-    const a = await generator.generate(prompts, sampled);
+    const observed: Float32Array[] = [];
+    const a = await generator.generate(prompts, {
+      ...sampled,
+      observeLogits: (l) => observed.push(l.slice()),
+    });
     const b = await generator.generate(prompts, sampled);
+    // The graph's distribution (probs, logprobs, entropy at T) against the JS reference.
+    const v = config.vocab;
+    const row = new Float64Array(v);
+    a.forEach((s, n) =>
+      s.tokens.forEach((token, step) => {
+        const { logZ, entropy } = temperatureSoftmax(observed[step]!, n * v, v, 0.7, row);
+        expect(s.logp[step]).toBeCloseTo(observed[step]![n * v + token]! / 0.7 - logZ, 4);
+        expect(s.entropy[step]).toBeCloseTo(entropy, 4);
+      }),
+    );
     const c = await generator.generate(prompts, { ...sampled, seed: 6 });
     expect(a.map((s) => Array.from(s.tokens))).toEqual(b.map((s) => Array.from(s.tokens)));
     expect(a.map((s) => Array.from(s.tokens))).not.toEqual(c.map((s) => Array.from(s.tokens)));

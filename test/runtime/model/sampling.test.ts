@@ -172,6 +172,43 @@ describe("TokenSampler", () => {
     expect(sampler.choose(logits, 1, Rng.stream(0)).token).toBe(2);
   });
 
+  it("chooses the same from a precomputed float32 distribution as from logits", () => {
+    const v = 50;
+    const rows = 3;
+    const source = Rng.stream(9, "logits");
+    const logits = Float32Array.from({ length: rows * v }, () => source.normal() * 2);
+    for (const params of [
+      { temperature: 0.7, topP: 0.95, greedy: false },
+      { temperature: 1.3, topP: 0.5, greedy: false },
+      greedy,
+    ]) {
+      const t = params.greedy ? 1 : params.temperature;
+      const probs = new Float32Array(rows * v);
+      const logprobs = new Float32Array(rows * v);
+      const entropy = new Float32Array(rows);
+      const row = new Float64Array(v);
+      for (let r = 0; r < rows; r++) {
+        const { logZ, entropy: h } = temperatureSoftmax(logits, r * v, v, t, row);
+        entropy[r] = h;
+        for (let k = 0; k < v; k++) {
+          probs[r * v + k] = row[k]!;
+          logprobs[r * v + k] = logits[r * v + k]! / t - logZ;
+        }
+      }
+      const sampler = new TokenSampler(v, params);
+      const a = Rng.stream(1, "same");
+      const b = Rng.stream(1, "same");
+      for (let i = 0; i < 300; i++) {
+        const r = i % rows;
+        const want = sampler.choose(logits, r, a);
+        const got = sampler.chooseFrom({ logits, probs, logprobs, entropy }, r, b);
+        expect(got.token).toBe(want.token);
+        expect(got.logp).toBeCloseTo(want.logp, 5);
+        expect(got.entropy).toBeCloseTo(want.entropy, 5);
+      }
+    }
+  });
+
   it("rejects impossible parameters", () => {
     expect(() => new TokenSampler(4, { temperature: 0, topP: 1, greedy: false })).toThrow(
       /temperature/,
