@@ -58,7 +58,7 @@ describe("stepSequences", () => {
       [5, 24],
     ]);
     expect(seqs.map((s) => s.responseStart)).toEqual([2, 1, 3, 1, 2, 1]);
-    expect(seqs.map((s) => [...s.advantages])).toEqual([
+    expect(seqs.map((s) => Array.from(s.advantages))).toEqual([
       [0.5, 0.5, 0.5],
       [0.5, 0.5],
       [0.5],
@@ -67,7 +67,7 @@ describe("stepSequences", () => {
       [-2],
     ]);
     // token_mean over all 13 generated tokens of the batch.
-    for (const s of seqs) for (const w of s.weights) expect(w).toBeCloseTo(1 / 13, 12);
+    for (const s of seqs) for (const w of Array.from(s.weights)) expect(w).toBeCloseTo(1 / 13, 12);
     // Each step packs into its own row with its advantages under its own response tokens.
     const packed = packBatch(seqs, 0);
     expect(packed.batch).toBe(6);
@@ -108,7 +108,8 @@ describe("stepSequences", () => {
       weights,
       broadcastToTokens([0.5, -2], layout.offsets),
     );
-    expect(seqs.slice(4).flatMap((s) => [...s.weights])).toEqual([0, 0, 0, 0, 0]);
-    for (const s of seqs.slice(0, 4)) for (const w of s.weights) expect(w).toBeCloseTo(1 / 8, 12);
+    expect(seqs.slice(4).flatMap((s) => Array.from(s.weights))).toEqual([0, 0, 0, 0, 0]);
+    for (const s of seqs.slice(0, 4))
+      for (const w of Array.from(s.weights)) expect(w).toBeCloseTo(1 / 8, 12);
   });
 });
