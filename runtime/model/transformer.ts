@@ -252,20 +252,42 @@ interface LossGraph {
   readonly entropy: Tensor;
 }
 
-/** Forward and token-level policy loss (nn.policyLoss) over declared weights and batch inputs. */
-function lossGraph(config: ModelConfig, options: TrainStepOptions): LossGraph {
-  const g = new Graph();
-  const { batch: b, seq: t } = options;
-  const w = declareWeights(g, config);
-  const int = (name: string) => g.input(name, "int64", [b, t]);
-  const float = (name: string) => g.input(name, "float32", [b, t]);
-  const scalar = (name: string) => g.input(`loss.${name}`, "float32", []);
+/** Per-token logp and entropy of int64 inputs tokens/positions/targets (+ keyMask) [B, T]. */
+function scoredTokens(
+  g: Graph,
+  w: ModelWeights,
+  config: ModelConfig,
+  options: Pick<TrainStepOptions, "batch" | "seq" | "keyMask">,
+): { logp: Tensor; entropy: Tensor } {
+  const int = (name: string) => g.input(name, "int64", [options.batch, options.seq]);
   const tokens = int("tokens");
   const positions = int("positions");
   const targets = int("targets");
   const keyMask = options.keyMask ? int("keyMask") : undefined;
   const { logits } = forward(w, config, tokens, positions, keyMask ? { keyMask } : {});
-  const { logp, entropy } = tokenLogProbs(logits, targets);
+  return tokenLogProbs(logits, targets);
+}
+
+/**
+ * Scoring without gradients: per-token logp of `targets` and full-vocabulary entropy [B, T]
+ * for a batch, e.g. a reference policy's refLogp or a recomputed oldLogp.
+ */
+export function buildLogProbs(
+  config: ModelConfig,
+  options: Pick<TrainStepOptions, "batch" | "seq" | "keyMask">,
+): { logp: Tensor; entropy: Tensor } {
+  const g = new Graph();
+  return scoredTokens(g, declareWeights(g, config), config, options);
+}
+
+/** Forward and token-level policy loss (nn.policyLoss) over declared weights and batch inputs. */
+function lossGraph(config: ModelConfig, options: TrainStepOptions): LossGraph {
+  const g = new Graph();
+  const { batch: b, seq: t } = options;
+  const w = declareWeights(g, config);
+  const float = (name: string) => g.input(name, "float32", [b, t]);
+  const scalar = (name: string) => g.input(`loss.${name}`, "float32", []);
+  const { logp, entropy } = scoredTokens(g, w, config, options);
   const weights = float("weights");
   const { loss } = policyLoss({
     logp,

@@ -39,7 +39,8 @@
 //   train.ts    TrainState (step, applyGradients, read, feeds, restore), TrainGraph,
 //               NonFiniteError: resident parameters and moments
 // The policy model itself is runtime/model/transformer.ts (weights, init, forward,
-// buildGradients, buildTrainStep/compileTrainStep, buildModelOptimizerStep, lossScalars).
+// buildLogProbs, buildGradients, buildTrainStep/compileTrainStep, buildModelOptimizerStep,
+// lossScalars).
 
 export { Graph, ShapeError, Tensor, isFloat, sizeOf } from "./ir.ts";
 export type { DType, FloatDType, Shape } from "./ir.ts";

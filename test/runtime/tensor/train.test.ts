@@ -6,6 +6,7 @@ import { NonFiniteError, TrainState } from "../../../runtime/tensor/train.ts";
 import type { AdamWHyper } from "../../../runtime/tensor/train.ts";
 import {
   buildGradients,
+  buildLogProbs,
   buildModelOptimizerStep,
   compileTrainStep,
   declareWeights,
@@ -94,6 +95,10 @@ describe("training step", () => {
     const nll = -batch.weights.reduce((acc, w, i) => acc + w * ref.logp![i]!, 0);
     expect(relativeError(first.outputs.nll!, [nll])).toBeLessThan(1e-4);
     expect(relativeError([grads.loss!.data[0] as number], ref.loss!)).toBeLessThan(1e-4);
+    const scoring = await compile(buildLogProbs(config, options));
+    const scored = await scoring.run({ ...Object.fromEntries(weights), ...batch });
+    expect(relativeError(scored.logp!.data as Float32Array, ref.logp!)).toBeLessThan(1e-4);
+    expect(relativeError(scored.entropy!.data as Float32Array, ref.entropy!)).toBeLessThan(1e-4);
     for (const [name] of weightShapes(config)) {
       expect(
         relativeError(grads[`grad.${name}`]!.data as Float32Array, ref[`grad.${name}`]!),
