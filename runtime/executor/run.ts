@@ -305,7 +305,7 @@ export async function runExperiment(ir: ExperimentIr, opts: RunOptions): Promise
     }
     const t = performance.now() - (seconds[node.name] ?? 0) * 1000;
     if (node.kind === "merge") {
-      runMerge(node, weightsFile);
+      await runMerge(node, weightsFile);
       if (ev?.after.includes(node.name)) {
         const policy = Policy.load(weightsFile(node.name), policyOptions, false);
         finalScores = await evaluateAll(policy, node.name, 0, globalStep);
@@ -466,11 +466,11 @@ export async function runExperiment(ir: ExperimentIr, opts: RunOptions): Promise
 }
 
 /** Merges stage weight files tensor by tensor; the result is a checkpoint like its inputs. */
-function runMerge(m: Merge, weightsFile: (name: string) => string): void {
+async function runMerge(m: Merge, weightsFile: (name: string) => string): Promise<void> {
   const first = SafetensorsReader.open(weightsFile(m.base ?? m.models[0]!));
   const metadata = first.metadata;
   first.close();
-  mergeSafetensorsFiles({
+  await mergeSafetensorsFiles({
     method: mergeMethod(m),
     ...(m.base ? { base: weightsFile(m.base) } : {}),
     models: m.models.map(weightsFile),

@@ -28,6 +28,8 @@ const SOURCE = `experiment resume_check {
   schedule {
     stage s1 { input = 32, output = 6, steps = 6 }
     stage s2 { input = 40, output = 6, steps = 6, retrospective = hard(pass_rate < 0.5) }
+    merge fused = sce(models = [s1, s2], base = s1, topk = 0.5)
+    stage s3 from fused { input = 40, output = 6, steps = 2 }
   }
   evaluate { benchmarks = [lbv1_qa], every = 3, limit = 8, input = 32, output = 6 }
 }
@@ -104,7 +106,7 @@ describe("qlx run: kill and resume", () => {
     const resumed = await qlx(["run", ...common, "--out", b, "--resume"]);
     expect(resumed.code).toBe(0);
 
-    for (const f of ["s1.safetensors", "s2.safetensors"]) {
+    for (const f of ["s1.safetensors", "s2.safetensors", "fused.safetensors", "s3.safetensors"]) {
       const wa = readFileSync(join(a, "checkpoints", f));
       const wb = readFileSync(join(b, "checkpoints", f));
       expect(wb.equals(wa)).toBe(true);
