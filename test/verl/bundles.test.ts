@@ -113,15 +113,13 @@ describe.each(EXAMPLES)("verl bundle of $file", ({ name, file, errors }) => {
       const bundleDirs = listFiles(out)
         .filter((p) => p.endsWith("qlx_verl/config.json"))
         .map((p) => join(out, p.replace(/\/?qlx_verl\/config\.json$/, "")));
-      for (const dir of bundleDirs) {
-        const smoke = spawnSync("/usr/bin/python3", [smokeScript], {
-          cwd: dir,
-          env: { ...env, PYTHONPATH: dir },
-          encoding: "utf8",
-        });
-        expect(smoke.stderr, dir).toBe("");
-        expect(smoke.stdout).toMatch(/^ok \d+ stages/);
-      }
+      const smoke = spawnSync("/usr/bin/python3", [smokeScript, ...bundleDirs], {
+        env,
+        encoding: "utf8",
+      });
+      expect(smoke.stderr).toBe("");
+      expect(smoke.stdout.trim().split("\n")).toHaveLength(bundleDirs.length);
+      for (const line of smoke.stdout.trim().split("\n")) expect(line).toMatch(/^ok \d+ stages/);
       for (const script of listFiles(bundleDir).filter((p) => p.endsWith(".sh"))) {
         const sh = spawnSync("bash", ["-n", join(bundleDir, script)], { encoding: "utf8" });
         expect(sh.status, `${relative(out, join(bundleDir, script))}: ${sh.stderr}`).toBe(0);
