@@ -103,7 +103,9 @@ export class TrainState {
     return downloadFloat32(value as ort.Tensor);
   }
 
-  /** Resident values as graph feeds (for a forward graph sharing the same weights). */
+  /** Resident values as graph feeds (for a forward graph sharing the same weights). After a
+   * WebGPU step these are device tensors: feed them only to WebGPU sessions (a CPU session
+   * reads a gpu-buffer tensor as silent NaN); use `read` for host copies. */
   feeds(): Record<string, Feed> {
     return Object.fromEntries(this.resident);
   }
