@@ -26,6 +26,7 @@ describe("transformer forward", () => {
     // compileTrainStep names gradSumSquares entries and device outputs from weightShapes.
     const step = buildTrainStep(config, { batch: 1, seq: 2, oldLogp: "self" });
     expect(step.params).toEqual([...a.keys()]);
+    expect(verifyGraph(Object.values(step.outputs))).toEqual([]);
   });
 
   it("matches the PyTorch reference logits with padding and explicit positions", async () => {
