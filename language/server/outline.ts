@@ -1,6 +1,7 @@
 // Document symbols (the outline), folding ranges and semantic tokens, all from the parse.
 import {
   FoldingRangeKind,
+  type CodeLens,
   SymbolKind,
   type DocumentSymbol,
   type FoldingRange,
@@ -160,4 +161,43 @@ export function semanticTokens(doc: ParsedDocument): number[] {
     lastChar = char;
   }
   return data;
+}
+
+/**
+ * Lenses above each experiment (check, compile to IR / verl, run with the tiny profile) and
+ * ablation (check, compile), and above each stage (run up to it with the tiny profile). The
+ * commands are the extension's; they run the qlx CLI and show its output.
+ */
+export function codeLenses(doc: ParsedDocument): CodeLens[] {
+  const lens = (span: A.Span, title: string, command: string, args: unknown[]): CodeLens => ({
+    range: toRange(span),
+    command: { title, command, arguments: [doc.uri, ...args] },
+  });
+  const out: CodeLens[] = [];
+  for (const item of doc.ast.items) {
+    if (item.kind !== "Block" || item.name?.kind !== "Ident") continue;
+    const name = item.name.name;
+    if (item.keyword.name !== "experiment" && item.keyword.name !== "ablation") continue;
+    out.push(
+      lens(item.headSpan, "check", "qlx.check", []),
+      lens(item.headSpan, "compile to IR", "qlx.compile", [name]),
+    );
+    if (item.keyword.name !== "experiment") continue;
+    out.push(
+      lens(item.headSpan, "compile to verl", "qlx.compileVerl", [name]),
+      lens(item.headSpan, "run (tiny profile)", "qlx.runTiny", [name]),
+    );
+    const schedule = item.items.find(
+      (i): i is A.Block => i.kind === "Block" && i.keyword.name === "schedule",
+    );
+    for (const stage of schedule?.items ?? [])
+      if (stage.kind === "Block" && stage.keyword.name === "stage" && stage.name?.kind === "Ident")
+        out.push(
+          lens(stage.headSpan, "run to this stage (tiny profile)", "qlx.runTiny", [
+            name,
+            stage.name.name,
+          ]),
+        );
+  }
+  return out;
 }

@@ -15,7 +15,13 @@ import { fnSignature, paramSignature } from "./describe.ts";
 import { DocumentStore, type ParsedDocument } from "./documents.ts";
 import { hover } from "./hover.ts";
 import { definition, prepareRename, references, rename } from "./navigation.ts";
-import { documentSymbols, foldingRanges, SEMANTIC_LEGEND, semanticTokens } from "./outline.ts";
+import {
+  codeLenses,
+  documentSymbols,
+  foldingRanges,
+  SEMANTIC_LEGEND,
+  semanticTokens,
+} from "./outline.ts";
 
 function signatureHelp(doc: ParsedDocument, offset: number): SignatureHelp | null {
   const ctx = cursorContext(doc.text, offset);
@@ -153,6 +159,7 @@ export function startServer(connection: Connection): void {
   );
   connection.onDocumentFormatting(withDoc((doc) => formatDocument(doc), []));
   connection.onDocumentRangeFormatting(withDoc((doc, p) => formatDocument(doc, p.range), []));
+  connection.onCodeLens(withDoc((doc) => codeLenses(doc), []));
   connection.onCodeAction(withDoc((doc, p) => codeActions(doc, p.context.diagnostics), []));
 
   connection.listen();

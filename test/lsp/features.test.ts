@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type {
   CodeAction,
+  CodeLens,
   CompletionItem,
   Diagnostic,
   DocumentSymbol,
@@ -346,6 +347,27 @@ describe("outline, folding, semantic tokens", () => {
     expect(found.get("fused")).toBe("class");
     expect(found.get("batch")).toBe("property");
     expect(found.get("20K")).toBe("number");
+  });
+});
+
+describe("code lenses", () => {
+  it("offers check, compile and tiny runs above experiments and stages", async () => {
+    await client.open("recipe.qlx", RECIPE.text);
+    const lenses = await client.request<CodeLens[]>("textDocument/codeLens", "recipe.qlx");
+    expect(
+      lenses.map((l) => [
+        l.range.start.line,
+        l.command?.command,
+        ...(l.command?.arguments ?? []).slice(1),
+      ]),
+    ).toEqual([
+      [0, "qlx.check"],
+      [0, "qlx.compile", "x"],
+      [0, "qlx.compileVerl", "x"],
+      [0, "qlx.runTiny", "x"],
+      [11, "qlx.runTiny", "x", "s1"],
+      [12, "qlx.runTiny", "x", "s2"],
+    ]);
   });
 });
 
