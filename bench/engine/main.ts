@@ -1,9 +1,11 @@
 // `npm run bench -- engine [--threads N] [--cases small,large,rollout] [--steps N]`
+// `npm run bench -- engine --render`: rewrites bench/RESULTS.md's table from engine.json.
 // Times the qlx tensor engine against the same model in PyTorch (bench/engine/peer.py, run
 // in this invocation on OpenBLAS): training step (issue 4 sizes), KV-cache rollout, and the
 // SGEMM peak. Writes bench/results/engine.json and the generated table in bench/RESULTS.md.
 
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,7 +20,12 @@ import {
   type TrainTiming,
   type TrainCase,
 } from "./qlx.ts";
-import { writeEngineResults, type EngineResults, type PeerResults } from "./report.ts";
+import {
+  writeEngineResults,
+  writeResultsTable,
+  type EngineResults,
+  type PeerResults,
+} from "./report.ts";
 
 const here = new URL("./", import.meta.url);
 
@@ -77,6 +84,11 @@ function runPeer(request: unknown): PeerResults {
 const peerConfig = (c: ModelConfig) => ({ ...c });
 
 export async function main(args: string[]): Promise<void> {
+  if (args.includes("--render")) {
+    const saved = new URL("../results/engine.json", import.meta.url);
+    writeResultsTable(JSON.parse(readFileSync(saved, "utf8")) as EngineResults);
+    return;
+  }
   const { threads, cases, steps } = parseArgs(args);
   // Other processes on a shared machine slow both sides unevenly; the 1-minute load average
   // goes into the results so a reader can tell a quiet run from a busy one.

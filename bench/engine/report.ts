@@ -76,12 +76,14 @@ export function engineTable(r: EngineResults): string {
     `SGEMM 1024³: ORT MatMul ${r.sgemm.ortGflops.toFixed(1)} GFLOP/s, OpenBLAS (torch) ${r.sgemm.openblasGflops.toFixed(1)} GFLOP/s; peak ${r.sgemm.peakGflops.toFixed(1)}.`,
     `Training FLOPs per step: ${r.flopFormula}.`,
     "",
+    "Training cells: median (fastest) of the timed steps; speedup and % of peak use the medians.",
+    "",
     "| measurement | qlx | PyTorch | speedup (PyTorch / qlx) | qlx % of SGEMM peak | top ORT ops (qlx) |",
     "|---|---|---|---|---|---|",
   ];
   for (const t of r.train) {
     lines.push(
-      `| train step ${t.name} (${(t.flops / 1e9).toFixed(0)} GFLOP) | ${t.qlx.medianS.toFixed(3)} s | ${t.torch.medianS.toFixed(3)} s | ${t.speedup.toFixed(2)}× | ${pct(t.fractionOfPeak)} | ${ops(t.qlx.opShare)} |`,
+      `| train step ${t.name} (${(t.flops / 1e9).toFixed(0)} GFLOP) | ${t.qlx.medianS.toFixed(2)} s (${t.qlx.minS.toFixed(2)}) | ${t.torch.medianS.toFixed(2)} s (${t.torch.minS.toFixed(2)}) | ${t.speedup.toFixed(2)}× | ${pct(t.fractionOfPeak)} | ${ops(t.qlx.opShare)} |`,
     );
   }
   if (r.rollout) {
@@ -98,10 +100,8 @@ export function engineTable(r: EngineResults): string {
   return lines.join("\n");
 }
 
-export function writeEngineResults(r: EngineResults): void {
-  const resultsDir = new URL("../results/", import.meta.url);
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(new URL("engine.json", resultsDir), JSON.stringify(r, null, 2) + "\n");
+/** Rewrites the generated section of bench/RESULTS.md from `r` (also used to re-render a saved JSON). */
+export function writeResultsTable(r: EngineResults): void {
   const md = fileURLToPath(new URL("../RESULTS.md", import.meta.url));
   const table = `${BEGIN}\n${engineTable(r)}\n${END}`;
   const text = existsSync(md)
@@ -114,5 +114,12 @@ export function writeEngineResults(r: EngineResults): void {
       ? text.slice(0, begin) + table + text.slice(end + END.length)
       : `${text}\n## engine\n\n${table}\n`;
   writeFileSync(md, next);
+}
+
+export function writeEngineResults(r: EngineResults): void {
+  const resultsDir = new URL("../results/", import.meta.url);
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(new URL("engine.json", resultsDir), JSON.stringify(r, null, 2) + "\n");
+  writeResultsTable(r);
   console.log(`\n${engineTable(r)}\n\nwrote bench/results/engine.json and bench/RESULTS.md`);
 }
