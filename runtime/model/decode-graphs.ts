@@ -1,9 +1,9 @@
 // The two inference graphs of KV-cache generation, built from the engine's ops (ONNX):
 //
 // prefill  — the whole left-padded prompt batch [N, P] in one pass of the engine's forward
-//            (transformer.ts). Returns the logits of the
-//            last slot (left padding puts every prompt's last token there) and each layer's
-//            rotated keys and values, which the generator copies into its cache once.
+//            (transformer.ts). Returns the sampling distribution at the last slot (left
+//            padding puts every prompt's last token there) and each layer's rotated keys and
+//            values, which the generator copies into its cache once.
 // decode   — one new token per sequence. The cache is a graph INPUT, not an output: ORT feeds
 //            host arrays zero-copy but copies every output (notes/onnxruntime-node.md), so a
 //            cache returned each step would be copied (and grown) every step. The graph
