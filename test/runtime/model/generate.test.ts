@@ -218,6 +218,15 @@ describe("PolicyGenerator", () => {
     after.logits.forEach((l, step) => expect(maxAbsDiff(l, expected.logits[step]!)).toBe(0));
   });
 
+  it("generates a single token from the prefill alone", async () => {
+    const one = await generator.generate(prompts, { ...greedy, maxNewTokens: 1 });
+    const six = await generator.generate(prompts, greedy);
+    one.forEach((s, n) => {
+      expect(s.finish).toBe("length");
+      expect(Array.from(s.tokens)).toEqual([six[n]!.tokens[0]]);
+    });
+  });
+
   it("rejects a prompt that leaves no room in the context", async () => {
     await expect(generator.generate([Array(45).fill(1)], greedy)).rejects.toThrow(/context 48/);
   });
