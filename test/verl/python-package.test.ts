@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { TaskRecord } from "../../runtime/data/schema.ts";
 import { RULE_REWARDS } from "../../runtime/rewards/registry.ts";
 import { numericMatch } from "../../runtime/rewards/rules.ts";
+import { TaskBalancedSampler } from "../../runtime/rl/samplers/taskBalanced.ts";
 import { renderPrompt } from "../../runtime/tasks/prompt.ts";
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -266,5 +267,26 @@ describe("qlx_verl data preparation", () => {
     });
     expect(py[2]!.row["extra_info"]).toMatchObject({ value: 12.5, unit: "%", aliases: ["12.50"] });
     expect(py[1]!.row["extra_info"]).toMatchObject({ prefix: "AbC12" });
+  });
+});
+
+describe("qlx_verl task-balanced sampler = runtime/rl/samplers/taskBalanced", () => {
+  it("gives every task the same share per batch, remainder rotating in the IR's task order", () => {
+    const tasks = ["reading", "mc", "numeric", "dialogue", "multihop"];
+    const keys = tasks.flatMap((t) => Array<string>(40).fill(t));
+    const batch = 13;
+    const ts = new TaskBalancedSampler(keys, { batchSize: batch, over: "task", tasks }, 7);
+    const want = Array.from({ length: 7 }, (_, b) => Object.fromEntries(ts.shares(b)));
+    const script = [
+      "import json, sys",
+      `sys.path.insert(0, ${JSON.stringify(pythonRoot)})`,
+      "from qlx_verl.sampler import TaskBalancedSampler",
+      `tasks = ${JSON.stringify(tasks)}`,
+      `s = TaskBalancedSampler([t for t in tasks for _ in range(40)], tasks, ${Math.floor(batch / tasks.length)}, ${batch % tasks.length}, 7)`,
+      "print(json.dumps([s.shares(b) for b in range(7)]))",
+    ].join("\n");
+    const r = python(["-c", script]);
+    expect(r.err).toBe("");
+    expect(JSON.parse(r.out)).toEqual(want);
   });
 });

@@ -72,9 +72,11 @@ class SamplerTest(unittest.TestCase):
         for b in range(3):
             batch = s.batch(b)
             counts.append({t: sum(1 for i in batch if task_of[i] == t) for t in ("mc", "qa", "zz")})
-        # As runtime/rl/samplers/taskBalanced.ts: extras to positions (b*2 + j) mod 3 of the sorted tasks.
+        # As runtime/rl/samplers/taskBalanced.ts: extras to positions (b*2 + j) mod 3 of the task list.
         self.assertEqual(counts, [{"mc": 2, "qa": 2, "zz": 1}, {"mc": 2, "qa": 1, "zz": 2}, {"mc": 1, "qa": 2, "zz": 2}])
         self.assertEqual(counts, [s.shares(b) for b in range(3)])
+        # The list's order, not the names, drives the rotation.
+        self.assertEqual(self.make(tasks=("zz", "mc", "qa")).shares(0), {"zz": 2, "mc": 2, "qa": 1})
 
     def test_a_short_task_reshuffles_instead_of_shrinking_the_batch(self):
         s = self.make()

@@ -5,8 +5,8 @@ dataloader, whose consecutive runs of `batch_size` indices become one step (Stat
 drop_last), so the balance is encoded in the index order. As in the runtime
 (runtime/rl/samplers/taskBalanced.ts) and the IR's sampler node: with T tasks each gets
 `share` = floor(B / T) prompts, and the `remainder` = B mod T extra prompts go one each to the
-tasks at positions (b * remainder + j) mod T, j < remainder, of the name-sorted task list, so
-over T batches every task gets the same number of extras. Each task is read as an endless stream
+tasks at positions (b * remainder + j) mod T, j < remainder, of the IR's task list in its order,
+so over T batches every task gets the same number of extras; rows of other tasks are not sampled. Each task is read as an endless stream
 of seeded shuffles of its rows: a task that runs out starts a fresh shuffle, never shrinking the
 batch. Batch b is a pure function of (seed, b), so resuming from a checkpoint only needs the
 index of the next batch (`state_dict`, which StatefulDataLoader stores in verl's data.pt).
@@ -20,8 +20,10 @@ from typing import Dict, Iterator, List, Sequence
 
 class TaskBalancedSampler:
     def __init__(self, row_tasks: Sequence[str], over: Sequence[str], share: int, remainder: int, seed: int):
-        self.tasks = sorted(over)
-        if not 0 <= remainder < max(len(self.tasks), 1):
+        self.tasks = list(over)
+        if not self.tasks or len(set(self.tasks)) != len(self.tasks):
+            raise ValueError(f"task_balanced: the task list must be non-empty and without repeats, got {self.tasks}")
+        if not 0 <= remainder < len(self.tasks):
             raise ValueError(f"task_balanced: remainder {remainder} must be below the number of tasks {len(self.tasks)}")
         self.rows: Dict[str, List[int]] = {t: [] for t in self.tasks}
         for i, task in enumerate(row_tasks):
