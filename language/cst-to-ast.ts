@@ -10,12 +10,14 @@ import { diag, type Diagnostic } from "./diagnostics.ts";
 import { decodeString, tokenCountValue, tokenEnd, type LineIndex } from "./lexer.ts";
 import { describeToken, type CstParseResult } from "./parser.ts";
 import {
+  Eq,
   False,
   LBracket,
   LParen,
   Minus,
   NumberTok,
   RBrace,
+  StarEq,
   StringTok,
   TokenCount,
   True,
@@ -502,6 +504,10 @@ export class AstBuilder {
     ) {
       return diag("QLX1009", this.tokenSpan(previous), { name: previous.image });
     }
+    const emptyValue = this.emptyValueBefore(found);
+    if (emptyValue !== undefined) {
+      return diag("QLX1003", emptyValue, { expected: "a value after '='", found: "end of line" });
+    }
     // An error on a later line than the last good token belongs to that token's line: the
     // user forgot something *after* it, and the next line may well be correct.
     const atFound = isReal(found) && found.tokenType !== EOF;
@@ -516,6 +522,29 @@ export class AstBuilder {
         ? this.tokenSpan(previous)
         : this.span(this.lines.text.length, this.lines.text.length);
     return diag("QLX1003", span, { expected: e.message, found: describeToken(found) });
+  }
+
+  /**
+   * `seed =` with its value not yet typed reads the next line's field name as the value
+   * (`seed = batch`) and fails at that line's `=`. Recognise the shape (an `=` found right
+   * after a word that starts its line, with a line ending in `=` above) and point at that
+   * `=` instead.
+   */
+  private emptyValueBefore(found: IToken): A.Span | undefined {
+    if (found.tokenType !== Eq && found.tokenType !== StarEq) return undefined;
+    // Chevrotain's previous token is unreliable here (recovery may have skipped past the
+    // error), so read the text: a word alone at the start of its line, `=` ending a line above.
+    const text = this.lines.text;
+    let i = found.startOffset - 1;
+    while (i >= 0 && (text[i] === " " || text[i] === "\t")) i--;
+    const wordEnd = i;
+    while (i >= 0 && /[A-Za-z0-9_]/.test(text[i]!)) i--;
+    if (i === wordEnd) return undefined;
+    while (i >= 0 && (text[i] === " " || text[i] === "\t")) i--;
+    if (i >= 0 && text[i] !== "\n" && text[i] !== "\r") return undefined;
+    while (i >= 0 && /\s/.test(text[i]!)) i--;
+    if (i < 1 || text[i] !== "=" || "=<>!*".includes(text[i - 1]!)) return undefined;
+    return this.span(i, i + 1);
   }
 }
 

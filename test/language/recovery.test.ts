@@ -134,6 +134,14 @@ describe("recovery: file-level mistakes", () => {
     expect(flood.ast.items).toHaveLength(1);
   });
 
+  it("points at an '=' whose value is missing, not at the next line that it swallowed", () => {
+    const r = parseMarked("experiment x {\n  seed «=\n  batch = 16\n}\n");
+    expect(r.diagnostics.map((d) => `${d.code} ${d.span.line}:${d.span.column}`)).toEqual([
+      `QLX1003 ${r.line}:${r.column}`,
+    ]);
+    expect(r.diagnostics[0]!.message).toBe("expected a value after '=', found end of line");
+  });
+
   it("keeps partial nodes: a missing value is an ErrorExpr with an empty span after '='", () => {
     const r = parse("experiment x { a = f(b = ) }", "t.qlx");
     const call = ((r.ast.items[0] as A.Block).items[0] as A.Assignment).value as A.Call;
