@@ -5,6 +5,7 @@ import * as nodePath from "node:path";
 import type { Diagnostic } from "../language/diagnostics.ts";
 import { emitIrJson } from "./emit/ir-json.ts";
 import { emitTs } from "./emit/ts.ts";
+import { emitVerlBundle } from "./emit/verl/index.ts";
 import type { IrDocument } from "./ir/schema.ts";
 
 export interface TargetContext {
@@ -39,6 +40,14 @@ export const TARGETS: Record<string, Target> = {
       kind: "text",
       text: emitTs(doc, { schemaImport: schemaSpecifier(ctx) }),
     }),
+  },
+  verl: {
+    description:
+      "a verl v0.4.0 launch bundle: configs, qlx_verl plugin, launch scripts (--out DIR)",
+    emit: (doc) => {
+      const bundle = emitVerlBundle(doc);
+      return { kind: "files", files: bundle.files, diagnostics: bundle.diagnostics };
+    },
   },
 };
 

@@ -216,6 +216,7 @@ export async function rlStep(inp: StepInputs): Promise<StepOutcome> {
       clipHigh: nodes.loss.clip_high,
       dualClip: nodes.loss.dual_clip ?? 0,
       entropyCoef: nodes.loss.entropy_coef,
+      temperature: rollout.temperature,
     },
     {
       lr: inp.lr,

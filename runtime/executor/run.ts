@@ -297,8 +297,11 @@ export async function runExperiment(ir: ExperimentIr, opts: RunOptions): Promise
   // ── schedule ───────────────────────────────────────────────────────────────────────────
   let finalScores: Record<string, number> = warmupScores;
   let previous = "warmup";
-  for (let i = 0; i < ir.schedule.length; i++) {
-    const node = ir.schedule[i]!;
+  // `train = false` (an ablation's "base model" row): the starting checkpoint is evaluated,
+  // nothing is trained. For the built-in runtime the starting checkpoint is the warm-up's.
+  const schedule = ir.train ? ir.schedule : [];
+  for (let i = 0; i < schedule.length; i++) {
+    const node = schedule[i]!;
     if (i < state.node) {
       previous = node.name;
       continue;
@@ -456,7 +459,9 @@ export async function runExperiment(ir: ExperimentIr, opts: RunOptions): Promise
     profile: ir.profile,
     seed: ir.seed,
     device: opts.device,
-    stages: stageList.map((s) => ({ name: s.name, steps: s.steps, seconds: seconds[s.name] ?? 0 })),
+    stages: ir.train
+      ? stageList.map((s) => ({ name: s.name, steps: s.steps, seconds: seconds[s.name] ?? 0 }))
+      : [],
     final: finalScores,
     warmup: warmupScores,
     seconds: Object.values(seconds).reduce((a, b) => a + b, 0),

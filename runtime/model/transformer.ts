@@ -9,6 +9,7 @@ import type { Shape, Tensor } from "../tensor/ir.ts";
 import {
   add,
   concat,
+  div,
   gather,
   matmul,
   mul,
@@ -228,6 +229,8 @@ export interface LossHyper {
   readonly dualClip?: number;
   readonly klCoef?: number;
   readonly entropyCoef?: number;
+  /** Sampling temperature the batch was generated at (logits are divided by it); default 1. */
+  readonly temperature?: number;
 }
 
 /** Feeds for the loss's rank-0 inputs (defaults: ε_low = ε_high = 0.2, everything else 0). */
@@ -238,6 +241,7 @@ export function lossScalars(h: LossHyper = {}): Record<string, number> {
     "loss.dualClip": h.dualClip ?? 0,
     "loss.klCoef": h.klCoef ?? 0,
     "loss.entropyCoef": h.entropyCoef ?? 0,
+    temperature: h.temperature ?? 1,
   };
 }
 
@@ -265,7 +269,11 @@ function scoredTokens(
   const targets = int("targets");
   const keyMask = options.keyMask ? int("keyMask") : undefined;
   const { logits } = forward(w, config, tokens, positions, keyMask ? { keyMask } : {});
-  return tokenLogProbs(logits, targets);
+  // Scored under the sampling distribution softmax(logits / T), as the rollout's logp and
+  // entropy are (runtime/model/sampling.ts) and as verl's actor does: with T ≠ 1, a
+  // gradient of log softmax(logits) would not be the policy gradient of what was sampled.
+  const temperature = g.input("temperature", "float32", []);
+  return tokenLogProbs(div(logits, temperature), targets);
 }
 
 /**
