@@ -76,10 +76,8 @@ function listOf(labels: readonly string[]): string {
 // Rules whose alternatives are better summarised by a phrase than by their first tokens.
 const RULE_EXPECTATIONS: Readonly<Record<string, string>> = {
   primary: "an expression",
-  unary: "an expression",
   wordItem: "'=' or '{'",
   wordItemRest: "'=' or '{'",
-  item: "an item",
 };
 
 /**
@@ -88,8 +86,10 @@ const RULE_EXPECTATIONS: Readonly<Record<string, string>> = {
  */
 const expectationProvider: IParserErrorMessageProvider = {
   // Inside a call or list the closing bracket is expected only because no comma came.
-  buildMismatchTokenMessage: ({ expected }) =>
-    expected === RParen || expected === RBracket ? `',' or ${label(expected)}` : label(expected),
+  buildMismatchTokenMessage: ({ expected, ruleName }) =>
+    ruleName === "pathOrCall" || ruleName === "list"
+      ? `',' or ${label(expected)}`
+      : label(expected),
   buildNotAllInputParsedMessage: () => END_OF_FILE,
   buildNoViableAltMessage: ({ expectedPathsPerAlt, ruleName }) =>
     RULE_EXPECTATIONS[ruleName] ??

@@ -37,6 +37,7 @@ const IN_BLOCK: readonly (readonly [DiagnosticCode, string, string])[] = [
   ["QLX1002", "unterminated string", 'init = «"Qwen/Qwen3'],
   ["QLX1003", "doubled '='", "seed = «= 7"],
   ["QLX1003", "missing comma in a call", "c = f(1 «2)"],
+  ["QLX1003", "two values in parentheses", "c = (1 «2)"],
   ["QLX1003", "missing ']'", "c = [1, «2"],
   ["QLX1003", "'for' without a variable", "for «in [1] { }"],
   ["QLX1003", "chained comparison", "c = 1 < 2 «< 3"],
