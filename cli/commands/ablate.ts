@@ -1,8 +1,8 @@
 // `qlx ablate FILE [--profile P] [--seeds N] [--jobs J] [--out DIR]`.
 import * as nodePath from "node:path";
-import { parseArgs } from "node:util";
 import { runAblation } from "../../runtime/executor/ablate.ts";
 import { tableMarkdown } from "../../runtime/report/table.ts";
+import { parseCommandArgs } from "../args.ts";
 import { usageError } from "../diagnostics-output.ts";
 import { loadIr } from "../load-ir.ts";
 
@@ -22,24 +22,20 @@ Exit codes: 0 all runs finished, 1 errors in the input or a failed run, 2 usage 
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        profile: { type: "string" },
-        name: { type: "string" },
-        project: { type: "string" },
-        seeds: { type: "string" },
-        jobs: { type: "string", default: "2" },
-        out: { type: "string" },
-        device: { type: "string", default: "cpu" },
-      },
-    });
-  } catch (e) {
-    return usageError((e as Error).message, help);
-  }
+  const parsed = parseCommandArgs(
+    argv,
+    {
+      profile: { type: "string" },
+      name: { type: "string" },
+      project: { type: "string" },
+      seeds: { type: "string" },
+      jobs: { type: "string", default: "2" },
+      out: { type: "string" },
+      device: { type: "string", default: "cpu" },
+    },
+    help,
+  );
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
   if (positionals.length !== 1) return usageError("give exactly one FILE", help);
   const seeds = values.seeds === undefined ? undefined : Number(values.seeds);

@@ -1,8 +1,8 @@
 // `qlx check FILES… [--format text|json] [--project DIR] [--profile P]`.
-import { parseArgs } from "node:util";
 import { checkFile, nodeHost } from "../../compiler/index.ts";
 import { hasErrors, type Diagnostic } from "../../language/diagnostics.ts";
 import { renderForTerminal, diagnosticsJson, usageError } from "../diagnostics-output.ts";
+import { parseCommandArgs } from "../args.ts";
 
 export const help = `qlx check — type-check .qlx files
 
@@ -19,20 +19,16 @@ Exit codes: 0 no errors (warnings allowed), 1 errors, 2 usage error.
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        format: { type: "string", default: "text" },
-        project: { type: "string" },
-        profile: { type: "string" },
-      },
-    });
-  } catch (e) {
-    return usageError((e as Error).message, help);
-  }
+  const parsed = parseCommandArgs(
+    argv,
+    {
+      format: { type: "string", default: "text" },
+      project: { type: "string" },
+      profile: { type: "string" },
+    },
+    help,
+  );
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
   if (positionals.length === 0) return usageError("no input files", help);
   if (values.format !== "text" && values.format !== "json")

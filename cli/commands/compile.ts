@@ -1,11 +1,11 @@
 // `qlx compile FILE --target ir|ts [--profile P] [--name N] [--out PATH|-]`.
 import * as fs from "node:fs";
 import * as nodePath from "node:path";
-import { parseArgs } from "node:util";
 import { compileFile, nodeHost, UsageError } from "../../compiler/index.ts";
 import { TARGETS } from "../../compiler/targets.ts";
 import { hasErrors } from "../../language/diagnostics.ts";
 import { renderForTerminal, usageError } from "../diagnostics-output.ts";
+import { parseCommandArgs } from "../args.ts";
 
 const targetList = Object.entries(TARGETS)
   .map(([name, t]) => `  ${name.padEnd(6)} ${t.description}`)
@@ -42,22 +42,18 @@ function writeBundle(dir: string, files: ReadonlyMap<string, string>): void {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        target: { type: "string", default: "ir" },
-        profile: { type: "string" },
-        name: { type: "string" },
-        out: { type: "string" },
-        project: { type: "string" },
-      },
-    });
-  } catch (e) {
-    return usageError((e as Error).message, help);
-  }
+  const parsed = parseCommandArgs(
+    argv,
+    {
+      target: { type: "string", default: "ir" },
+      profile: { type: "string" },
+      name: { type: "string" },
+      out: { type: "string" },
+      project: { type: "string" },
+    },
+    help,
+  );
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
   if (positionals.length !== 1) return usageError("give exactly one FILE", help);
   const target = TARGETS[values.target ?? "ir"];

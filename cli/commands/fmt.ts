@@ -1,8 +1,8 @@
 // `qlx fmt FILES… [--check]`: rewrite files in canonical layout, or list those that differ.
 import * as fs from "node:fs";
-import { parseArgs } from "node:util";
 import { format } from "../../language/index.ts";
 import { relativeFile, renderForTerminal, usageError } from "../diagnostics-output.ts";
+import { parseCommandArgs } from "../args.ts";
 
 export const help = `qlx fmt — format .qlx files
 
@@ -17,16 +17,8 @@ or has syntax errors, 2 usage error.
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { check: { type: "boolean", default: false } },
-    });
-  } catch (e) {
-    return usageError((e as Error).message, help);
-  }
+  const parsed = parseCommandArgs(argv, { check: { type: "boolean", default: false } }, help);
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
   if (positionals.length === 0) return usageError("no input files", help);
   let status = 0;

@@ -1,9 +1,9 @@
 // `qlx report DIR… [--out FILE]`.
 import * as nodePath from "node:path";
-import { parseArgs } from "node:util";
 import { writeAtomic } from "../../runtime/io/atomic.ts";
 import { renderReport } from "../../runtime/report/html.ts";
 import { loadReport, ReportInputError } from "../../runtime/report/load.ts";
+import { parseCommandArgs } from "../args.ts";
 import { usageError } from "../diagnostics-output.ts";
 
 export const help = `qlx report — one self-contained HTML page for runs and ablations
@@ -20,16 +20,8 @@ Exit codes: 0 written, 1 unreadable input, 2 usage error.
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { out: { type: "string" } },
-    });
-  } catch (e) {
-    return usageError((e as Error).message, help);
-  }
+  const parsed = parseCommandArgs(argv, { out: { type: "string" } }, help);
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
   if (positionals.length === 0) return usageError("give at least one run or ablation DIR", help);
   const out =

@@ -1,6 +1,5 @@
 // `qlx run FILE [--profile P] [--device cpu|webgpu] [--out DIR] [--resume] [--until STAGE]`.
 import * as nodePath from "node:path";
-import { parseArgs } from "node:util";
 import type { Project } from "../../compiler/index.ts";
 import type { ExperimentIr } from "../../compiler/ir/schema.ts";
 import type { Item, Span } from "../../language/ast.ts";
@@ -8,6 +7,7 @@ import { diag, type Diagnostic } from "../../language/diagnostics.ts";
 import { createProgress } from "../../runtime/executor/progress.ts";
 import { runExperiment, summaryTable, unsupportedFeatures } from "../../runtime/executor/run.ts";
 import { renderForTerminal, usageError } from "../diagnostics-output.ts";
+import { parseCommandArgs } from "../args.ts";
 import { loadIr } from "../load-ir.ts";
 
 export const help = `qlx run — train and evaluate an experiment with the built-in runtime
@@ -59,27 +59,23 @@ function declarationSpan(project: Project | undefined, name: string): Span | und
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        profile: { type: "string" },
-        name: { type: "string" },
-        project: { type: "string" },
-        device: { type: "string", default: "cpu" },
-        out: { type: "string" },
-        resume: { type: "boolean", default: false },
-        until: { type: "string" },
-        seed: { type: "string" },
-        threads: { type: "string" },
-        "checkpoint-every": { type: "string", default: "25" },
-      },
-    });
-  } catch (e) {
-    return usageError((e as Error).message, help);
-  }
+  const parsed = parseCommandArgs(
+    argv,
+    {
+      profile: { type: "string" },
+      name: { type: "string" },
+      project: { type: "string" },
+      device: { type: "string", default: "cpu" },
+      out: { type: "string" },
+      resume: { type: "boolean", default: false },
+      until: { type: "string" },
+      seed: { type: "string" },
+      threads: { type: "string" },
+      "checkpoint-every": { type: "string", default: "25" },
+    },
+    help,
+  );
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
   if (positionals.length !== 1) return usageError("give exactly one FILE", help);
   if (values.device !== "cpu" && values.device !== "webgpu") {

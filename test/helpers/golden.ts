@@ -5,6 +5,8 @@ import * as nodePath from "node:path";
 import { expect } from "vitest";
 
 export const REPO_ROOT = nodePath.resolve(new URL("../..", import.meta.url).pathname);
+/** The `qlx` command as CLI tests spawn it: `node QLX_BIN ARGS…`. */
+export const QLX_BIN = nodePath.join(REPO_ROOT, "bin", "qlx.js");
 
 export const updatingGoldens = process.env.QLX_UPDATE_GOLDEN === "1";
 

@@ -2,12 +2,12 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { QLX_BIN, REPO_ROOT } from "../../helpers/golden.ts";
 import { rowSlugs } from "../../../runtime/executor/ablate.ts";
 
-const root = fileURLToPath(new URL("../../..", import.meta.url));
-const bin = join(root, "bin", "qlx.js");
+const root = REPO_ROOT;
+const bin = QLX_BIN;
 
 const SOURCE = `experiment base {
   seed = 1
