@@ -22,12 +22,19 @@ export interface ParsedDocument {
   /** Offset of each 0-based line's first character, for LSP positions → offsets. */
   readonly lineStarts: readonly number[];
   readonly ast: File;
-  readonly syntax: readonly Diagnostic[];
   readonly index: FileIndex;
 }
 
 interface Entry {
-  parsed: ParsedDocument;
+  readonly uri: string;
+  readonly path: string;
+  readonly version: number;
+  readonly text: string;
+  /**
+   * Built on first use: by the check, which parses the file anyway (parsing is the costly
+   * step on large files), or by a feature asking before the check ran.
+   */
+  parsed: ParsedDocument | undefined;
   state: DocumentState;
   /** Diagnostics of this file from checking it as the entry; valid in state `checked`. */
   diagnostics: readonly Diagnostic[];
@@ -43,8 +50,13 @@ export function pathToUri(path: string): string {
   return pathToFileURL(path).href;
 }
 
-function parsedDocument(uri: string, path: string, version: number, text: string): ParsedDocument {
-  const { ast, diagnostics } = parse(text, path);
+function parsedDocument(
+  uri: string,
+  path: string,
+  version: number,
+  text: string,
+  ast: File = parse(text, path).ast,
+): ParsedDocument {
   const lineStarts = [0];
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
@@ -58,7 +70,6 @@ function parsedDocument(uri: string, path: string, version: number, text: string
     lines: new LineIndex(text),
     lineStarts,
     ast,
-    syntax: diagnostics,
     index: indexFile(ast),
   };
 }
@@ -68,16 +79,19 @@ export class DocumentStore {
 
   /** Open documents shadow the disk, so unsaved text is what gets checked. */
   readonly host: SourceHost = {
-    readFile: (p) => this.byPath(p)?.parsed.text ?? nodeHost.readFile(p),
+    readFile: (p) => this.byPath(p)?.text ?? nodeHost.readFile(p),
     exists: (p) => this.byPath(p) !== undefined || nodeHost.exists(p),
   };
 
   /** Opens or replaces a document; returns the URIs whose check results are now stale. */
   set(uri: string, text: string, version: number): string[] {
     const path = uriToPath(uri);
-    const parsed = parsedDocument(uri, path, version, text);
     this.entries.set(uri, {
-      parsed,
+      uri,
+      path,
+      version,
+      text,
+      parsed: undefined,
       state: "parsed",
       diagnostics: [],
       dependencies: new Set([path]),
@@ -88,19 +102,22 @@ export class DocumentStore {
   close(uri: string): string[] {
     const entry = this.entries.get(uri);
     this.entries.delete(uri);
-    return entry === undefined ? [] : this.invalidateDependents(entry.parsed.path);
+    return entry === undefined ? [] : this.invalidateDependents(entry.path);
   }
 
   get(uri: string): ParsedDocument | undefined {
-    return this.entries.get(uri)?.parsed;
+    const e = this.entries.get(uri);
+    if (e === undefined) return undefined;
+    e.parsed ??= parsedDocument(e.uri, e.path, e.version, e.text);
+    return e.parsed;
+  }
+
+  version(uri: string): number | undefined {
+    return this.entries.get(uri)?.version;
   }
 
   state(uri: string): DocumentState | undefined {
     return this.entries.get(uri)?.state;
-  }
-
-  all(): ParsedDocument[] {
-    return [...this.entries.values()].map((e) => e.parsed);
   }
 
   /**
@@ -111,9 +128,12 @@ export class DocumentStore {
     const entry = this.entries.get(uri);
     if (entry === undefined) return [];
     if (entry.state === "checked") return entry.diagnostics;
-    const result = checkFile(entry.parsed.path, { host: this.host });
-    entry.diagnostics = result.diagnostics.filter((d) => d.span.file === entry.parsed.path);
-    entry.dependencies = new Set(result.project?.files.keys() ?? [entry.parsed.path]);
+    const result = checkFile(entry.path, { host: this.host });
+    entry.diagnostics = result.diagnostics.filter((d) => d.span.file === entry.path);
+    entry.dependencies = new Set(result.project?.files.keys() ?? [entry.path]);
+    const loaded = result.project?.files.get(entry.path);
+    if (entry.parsed === undefined && loaded !== undefined && loaded.text === entry.text)
+      entry.parsed = parsedDocument(entry.uri, entry.path, entry.version, entry.text, loaded.ast);
     entry.state = "checked";
     return entry.diagnostics;
   }
@@ -129,12 +149,13 @@ export class DocumentStore {
     this.check(uri);
     const paths = new Set(entry.dependencies);
     for (const other of this.entries.values()) {
-      this.check(other.parsed.uri);
-      if (other.dependencies.has(entry.parsed.path)) paths.add(other.parsed.path);
+      this.check(other.uri);
+      if (other.dependencies.has(entry.path)) paths.add(other.path);
     }
     const out: ParsedDocument[] = [];
     for (const path of paths) {
-      const doc = this.byPath(path)?.parsed ?? this.readClosed(path);
+      const open = this.byPath(path);
+      const doc = open === undefined ? this.readClosed(path) : this.get(open.uri);
       if (doc !== undefined) out.push(doc);
     }
     return out;
@@ -147,7 +168,7 @@ export class DocumentStore {
   }
 
   private byPath(path: string): Entry | undefined {
-    for (const e of this.entries.values()) if (e.parsed.path === path) return e;
+    for (const e of this.entries.values()) if (e.path === path) return e;
     return undefined;
   }
 
@@ -156,7 +177,7 @@ export class DocumentStore {
     for (const e of this.entries.values()) {
       if (e.dependencies.has(path)) {
         e.state = "parsed";
-        stale.push(e.parsed.uri);
+        stale.push(e.uri);
       }
     }
     return stale;

@@ -65,10 +65,10 @@ export function startServer(connection: Connection): void {
   let scheduled = false;
 
   const publish = (uri: string) => {
-    const doc = store.get(uri);
-    if (doc === undefined) return;
+    const version = store.version(uri);
+    if (version === undefined) return;
     const diagnostics = store.check(uri).map(toLspDiagnostic);
-    void connection.sendDiagnostics({ uri, version: doc.version, diagnostics });
+    void connection.sendDiagnostics({ uri, version, diagnostics });
   };
   const schedule = (uris: readonly string[]) => {
     for (const u of uris) pending.add(u);

@@ -1,0 +1,137 @@
+// Language-server latency on a generated 5,000-line recipe (the recipe of bench/parse.ts),
+// measured from a stdio client against `qlx lsp` as an editor would see it:
+//   - didChange (a one-line edit) → publishDiagnostics for that version,
+//   - completion after `std = ` inside a call,
+//   - hover on a built-in (`aepo`).
+// p50 and p95 over the runs are reported against the targets (p95 < 30 ms diagnostics,
+// < 50 ms completion); reported, not asserted.
+//   npx tsx bench/lsp.ts [--lines 5000] [--runs 30]     or     npm run bench -- lsp
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import {
+  createMessageConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+} from "vscode-jsonrpc/node";
+import { generateRecipe } from "./parse.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+function percentile(xs: readonly number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+export async function main(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      lines: { type: "string", default: "5000" },
+      runs: { type: "string", default: "30" },
+    },
+  });
+  const runs = Number(values.runs);
+  const base = generateRecipe(Number(values.lines));
+  // A call whose `std = ` the completion requests complete, and an `aepo` to hover.
+  const lines = base.split("\n");
+  const stdLine = lines.findIndex((l) => l.includes("std = task_batch"));
+  const stdChar = lines[stdLine]!.indexOf("std = ") + "std = ".length;
+  const aepoLine = lines.findIndex((l) => l.includes("aepo("));
+  const aepoChar = lines[aepoLine]!.indexOf("aepo") + 1;
+  const editLine = lines.findIndex((l) => l.trim() === "steps = 200");
+
+  const dir = mkdtempSync(join(tmpdir(), "qlx-bench-lsp-"));
+  writeFileSync(join(dir, "qlx.project"), "");
+  const uri = pathToFileURL(join(dir, "generated.qlx")).href;
+  writeFileSync(fileURLToPath(uri), base);
+
+  const child = spawn(process.execPath, [join(ROOT, "bin/qlx.js"), "lsp"], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const rpc = createMessageConnection(
+    new StreamMessageReader(child.stdout!),
+    new StreamMessageWriter(child.stdin!),
+  );
+  const published = new Map<number, () => void>();
+  rpc.onNotification("textDocument/publishDiagnostics", (p: { version?: number }) => {
+    if (p.version !== undefined) published.get(p.version)?.();
+  });
+  rpc.listen();
+  await rpc.sendRequest("initialize", { processId: process.pid, rootUri: null, capabilities: {} });
+  await rpc.sendNotification("initialized", {});
+  const diagnosticsOf = (version: number) =>
+    new Promise<void>((resolve) => published.set(version, resolve));
+
+  let version = 1;
+  let ready = diagnosticsOf(version);
+  await rpc.sendNotification("textDocument/didOpen", {
+    textDocument: { uri, languageId: "qlx", version, text: base },
+  });
+  await ready;
+
+  const diagnostics: number[] = [];
+  for (let i = 0; i < runs + 2; i++) {
+    // A one-line edit: the step count of one stage alternates, so each version differs.
+    const edited = [...lines];
+    edited[editLine] = `      steps = ${201 + i}`;
+    version++;
+    ready = diagnosticsOf(version);
+    const t0 = performance.now();
+    await rpc.sendNotification("textDocument/didChange", {
+      textDocument: { uri, version },
+      contentChanges: [{ text: edited.join("\n") }],
+    });
+    await ready;
+    if (i >= 2) diagnostics.push(performance.now() - t0); // first two warm the JIT
+  }
+
+  const timeRequest = async (method: string, position: { line: number; character: number }) => {
+    const times: number[] = [];
+    for (let i = 0; i < runs + 2; i++) {
+      const t0 = performance.now();
+      await rpc.sendRequest(method, { textDocument: { uri }, position });
+      if (i >= 2) times.push(performance.now() - t0);
+    }
+    return times;
+  };
+  const completion = await timeRequest("textDocument/completion", {
+    line: stdLine,
+    character: stdChar,
+  });
+  const hover = await timeRequest("textDocument/hover", { line: aepoLine, character: aepoChar });
+  await rpc.sendRequest("shutdown");
+  await rpc.sendNotification("exit");
+  rpc.dispose();
+
+  const rows = [
+    { op: "didChange → publishDiagnostics", samples: diagnostics, targetP95: 30 },
+    { op: "completion", samples: completion, targetP95: 50 },
+    { op: "hover", samples: hover, targetP95: undefined },
+  ].map((r) => ({
+    op: r.op,
+    p50: percentile(r.samples, 50),
+    p95: percentile(r.samples, 95),
+    targetP95: r.targetP95,
+  }));
+  console.log(
+    `bench/lsp: ${lines.length - 1} lines, ${runs} runs each, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}`,
+  );
+  console.log("operation                          p50 ms   p95 ms   target p95");
+  for (const r of rows)
+    console.log(
+      `${r.op.padEnd(34)} ${r.p50.toFixed(1).padStart(7)}  ${r.p95.toFixed(1).padStart(7)}   ${r.targetP95 === undefined ? "-" : `< ${r.targetP95}`}`,
+    );
+  mkdirSync(join(ROOT, "bench/results"), { recursive: true });
+  writeFileSync(
+    join(ROOT, "bench/results/lsp.json"),
+    `${JSON.stringify({ lines: lines.length - 1, runs, loadavg: loadavg(), rows }, null, 2)}\n`,
+  );
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main(process.argv.slice(2));
