@@ -111,35 +111,47 @@ export async function main(args: string[]): Promise<void> {
   console.log(
     `engine bench: ${threads} threads on ${cpus()[0]?.model ?? "unknown CPU"}; OPENBLAS/OMP env ${JSON.stringify(blasEnv())}`,
   );
+  // Each qlx measurement is followed at once by the same measurement in a fresh peer process,
+  // so both sides of a ratio see about the same machine load (it drifts on a shared machine).
+  const peerRun = (train: readonly TrainCase[], rollout?: RolloutCase) =>
+    runPeer({
+      threads,
+      seed: 1,
+      train: train.map((tc) => ({
+        config: peerConfig(tc.config),
+        batch: tc.batch,
+        steps: tc.steps,
+        warmup: tc.warmup,
+        loss: LOSS,
+      })),
+      rollout: rollout ? { ...rollout, config: peerConfig(rollout.config) } : undefined,
+    });
   const ortGflops = await sgemmGflops(threads);
+  const peer = peerRun([]);
   console.log(`ORT MatMul 1024³: ${ortGflops.toFixed(1)} GFLOP/s`);
-
-  const qlxTrain: TrainTiming[] = [];
-  for (const { name, tc } of trainCases) {
-    const t = await trainStep(tc, threads);
-    console.log(`qlx train ${name}: median ${t.medianS.toFixed(3)} s (${t.steps} steps)`);
-    qlxTrain.push(t);
-  }
-  const qlxRollout = rolloutCase ? await rollout(rolloutCase, threads) : undefined;
-  if (qlxRollout) console.log(`qlx rollout: ${qlxRollout.tokensPerS.toFixed(0)} new tokens/s`);
-
-  console.log("running the PyTorch peer…");
-  const peer = runPeer({
-    threads,
-    seed: 1,
-    train: trainCases.map(({ tc }) => ({
-      config: peerConfig(tc.config),
-      batch: tc.batch,
-      steps: tc.steps,
-      warmup: tc.warmup,
-      loss: LOSS,
-    })),
-    rollout: rolloutCase ? { ...rolloutCase, config: peerConfig(rolloutCase.config) } : undefined,
-  });
   console.log(`peer: torch ${peer.torch}, ${peer.threads} threads, BLAS ${peer.blas.join(" ")}`);
   console.log(
     `peer SGEMM 1024³ (OpenBLAS): ${peer.sgemm_gflops.toFixed(1)} GFLOP/s; env ${JSON.stringify(peer.env)}`,
   );
+
+  const qlxTrain: TrainTiming[] = [];
+  const peerTrain: PeerResults["train"][number][] = [];
+  for (const { name, tc } of trainCases) {
+    const q = await trainStep(tc, threads);
+    const p = peerRun([tc]).train[0]!;
+    console.log(
+      `train ${name}: qlx median ${q.medianS.toFixed(3)} s, PyTorch ${p.median_s.toFixed(3)} s`,
+    );
+    qlxTrain.push(q);
+    peerTrain.push(p);
+  }
+  const qlxRollout = rolloutCase ? await rollout(rolloutCase, threads) : undefined;
+  const peerRollout = rolloutCase ? peerRun([], rolloutCase).rollout : undefined;
+  if (qlxRollout && peerRollout) {
+    console.log(
+      `rollout: qlx ${qlxRollout.tokensPerS.toFixed(0)} new tokens/s, PyTorch ${peerRollout.tokens_per_s.toFixed(0)}`,
+    );
+  }
 
   const peak = Math.max(ortGflops, peer.sgemm_gflops);
   const results: EngineResults = {
@@ -156,7 +168,7 @@ export async function main(args: string[]): Promise<void> {
       "3 × (2·B·T·P_mm + 4·B·T²·dim·layers), P_mm = layers·(4·dim² + 3·dim·ffn) + dim·vocab (full T×T attention, backward = 2 × forward)",
     train: trainCases.map(({ name, tc }, i) => {
       const q = qlxTrain[i]!;
-      const p = peer.train[i]!;
+      const p = peerTrain[i]!;
       const flops = trainStepFlops(tc.config, tc.batch);
       return {
         name,
@@ -170,16 +182,16 @@ export async function main(args: string[]): Promise<void> {
       };
     }),
     rollout:
-      rolloutCase && qlxRollout && peer.rollout
+      rolloutCase && qlxRollout && peerRollout
         ? {
             case: rolloutCase,
             qlx: qlxRollout,
             torch: {
-              seconds: peer.rollout.seconds,
-              newTokens: peer.rollout.new_tokens,
-              tokensPerS: peer.rollout.tokens_per_s,
+              seconds: peerRollout.seconds,
+              newTokens: peerRollout.new_tokens,
+              tokensPerS: peerRollout.tokens_per_s,
             },
-            speedup: qlxRollout.tokensPerS / peer.rollout.tokens_per_s,
+            speedup: qlxRollout.tokensPerS / peerRollout.tokens_per_s,
           }
         : undefined,
   };
