@@ -1,7 +1,7 @@
 // A stdio LSP client for tests: spawns `node bin/qlx.js lsp`, speaks JSON-RPC through
 // vscode-jsonrpc, and places cursors with `<|>` markers in .qlx text (STYLE.md §2).
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -120,9 +120,11 @@ export class LspClient {
   }
 
   async stop(): Promise<void> {
+    const exited = new Promise((r) => this.child.once("exit", r));
     await this.rpc.sendRequest("shutdown");
     await this.rpc.sendNotification("exit");
-    await new Promise((r) => this.child.once("exit", r));
+    await exited;
     this.rpc.dispose();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
