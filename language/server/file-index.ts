@@ -9,6 +9,8 @@ import {
   FUNCTIONS,
   ROOT,
   ROWS,
+  lookupStd,
+  type StdValue,
   type BlockSpec,
   type FieldSpec,
   type FnSpec,
@@ -37,6 +39,8 @@ export type Occurrence =
       readonly values: readonly string[];
       readonly doc: string;
     }
+  /** A standard-library value such as `std.prompts.equivalence`; `ident` spans the whole path. */
+  | { readonly kind: "std"; readonly ident: A.Ident; readonly value: StdValue }
   /** A name that refers to a declaration (`from s3`, `base = s3`, a task override). */
   | { readonly kind: "ref"; readonly ident: A.Ident; readonly to: readonly DeclKind[] };
 
@@ -148,6 +152,11 @@ export function indexFile(file: A.File): FileIndex {
 
   const path = (p: A.Path, expected: Ty | undefined, locals: ReadonlySet<string>): void => {
     const first = p.parts[0];
+    const std = lookupStd(p.parts.map((x) => x.name).join("."));
+    if (std !== undefined) {
+      add({ kind: "std", ident: { kind: "Ident", name: std.path, span: p.span }, value: std });
+      return;
+    }
     if (first === undefined || locals.has(first.name) || p.parts.length > 1) return;
     if (expected === undefined) {
       add({ kind: "ref", ident: first, to: ["task", "stage", "merge", "model", "experiment"] });

@@ -49,6 +49,10 @@ export function hover(
           .filter((x) => x !== "")
           .join("\n\n"),
       );
+    case "std":
+      return markdown(
+        `\`\`\`qlx\n(${occ.value.kind}) ${occ.value.path}\n\`\`\`\n\n${occ.value.doc}\n\n\`\`\`text\n${occ.value.text}\n\`\`\``,
+      );
     case "decl":
       return markdown(`\`\`\`qlx\n(${occ.decl}) ${occ.ident.name}\n\`\`\``);
     case "ref": {

@@ -122,6 +122,8 @@ function occurrenceType(o: Occurrence): [string, number] {
       return ["enumMember", 2];
     case "ref":
       return ["variable", 0];
+    case "std":
+      return ["variable", 2];
   }
 }
 

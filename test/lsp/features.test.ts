@@ -133,6 +133,17 @@ describe("hover", () => {
     expect(text).toBe("`20K` = 20,480 tokens");
   });
 
+  it("shows a standard-library prompt with its text", async () => {
+    const { text, cursors } = marked(
+      `experiment x {\n  judge { prompt = std.prompts.equiv<|>alence }\n}\n`,
+    );
+    await client.open("std.qlx", text);
+    const shown = hoverText(await client.request("textDocument/hover", "std.qlx", cursors[0]));
+    expect(shown).toContain("(prompt) std.prompts.equivalence");
+    expect(shown).toContain("the paper's Table 6");
+    expect(shown).toContain("[[YES]] or [[NO]]");
+  });
+
   it("shows a reference's definition", async () => {
     const text = hoverText(
       await client.request("textDocument/hover", "recipe.qlx", RECIPE.cursors[4]),
