@@ -17,6 +17,8 @@ import type { ExperimentIr, Merge, Stage } from "../../compiler/ir/schema.ts";
 import { evaluateBenchmarkMemory } from "../agent/evaluate.ts";
 import { writeAtomic } from "../io/atomic.ts";
 import { SafetensorsReader } from "../io/safetensors.ts";
+import { JudgeClient } from "../judge/client.ts";
+import { judgeOptionsFromIr } from "../judge/from-ir.ts";
 import { mergeSafetensorsFiles } from "../merge/mergeFiles.ts";
 import { modelConfig } from "../model/config.ts";
 import { initWeights } from "../model/transformer.ts";
@@ -143,9 +145,20 @@ export async function runExperiment(ir: ExperimentIr, opts: RunOptions): Promise
   });
   const policyOptions = { device: opts.device, threads: opts.threads };
   const src = { projectDir: opts.projectDir, seed: ir.seed, style };
+  // The judge (§5.1 hybrid reward) only exists when a task's reward calls it; its verdicts
+  // are cached in the run directory, so a resumed run asks nothing twice.
+  const judge = ir.judge
+    ? new JudgeClient(
+        judgeOptionsFromIr(ir.judge, process.env, {
+          cacheDir: join(dir, "judge-cache"),
+          seed: ir.seed,
+        }),
+      )
+    : undefined;
   const rewards = new Map<string, Reward>(
-    ir.tasks.map((t) => [t.name, buildReward(rewardSpecFromIr(t.reward))]),
+    ir.tasks.map((t) => [t.name, buildReward(rewardSpecFromIr(t.reward), judge ? { judge } : {})]),
   );
+
   const stageList = stages(ir);
 
   const benchmarkSets = new Map<string, Example[]>();
