@@ -30,11 +30,8 @@ interface Entry {
   readonly path: string;
   readonly version: number;
   readonly text: string;
-  /**
-   * Built on first use: by the check, which parses the file anyway (parsing is the costly
-   * step on large files), or by a feature asking before the check ran.
-   */
-  parsed: ParsedDocument | undefined;
+  /** Its AST comes from the check, which parses the file anyway, or from the first feature that needs it. */
+  readonly document: LazyDocument;
   state: DocumentState;
   /** Diagnostics of this file from checking it as the entry; valid in state `checked`. */
   diagnostics: readonly Diagnostic[];
@@ -50,28 +47,45 @@ export function pathToUri(path: string): string {
   return pathToFileURL(path).href;
 }
 
-function parsedDocument(
-  uri: string,
-  path: string,
-  version: number,
-  text: string,
-  ast: File = parse(text, path).ast,
-): ParsedDocument {
-  const lineStarts = [0];
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    if (ch === 10 || (ch === 13 && text.charCodeAt(i + 1) !== 10)) lineStarts.push(i + 1);
+/**
+ * A document whose AST is built on first use, or handed over by a check that parsed the same
+ * text: completion reads only the text around the cursor, so it never waits for a parse.
+ */
+class LazyDocument implements ParsedDocument {
+  readonly lines: LineIndex;
+  readonly lineStarts: number[] = [0];
+  private parsed: { ast: File; index: FileIndex } | undefined;
+
+  constructor(
+    readonly uri: string,
+    readonly path: string,
+    readonly version: number,
+    readonly text: string,
+  ) {
+    this.lines = new LineIndex(text);
+    for (let i = 0; i < text.length; i++) {
+      const ch = text.charCodeAt(i);
+      if (ch === 10 || (ch === 13 && text.charCodeAt(i + 1) !== 10)) this.lineStarts.push(i + 1);
+    }
   }
-  return {
-    uri,
-    path,
-    version,
-    text,
-    lines: new LineIndex(text),
-    lineStarts,
-    ast,
-    index: indexFile(ast),
-  };
+
+  /** Adopts the AST a check built from this exact text, unless one was built already. */
+  provide(ast: File): void {
+    this.parsed ??= { ast, index: indexFile(ast) };
+  }
+
+  private get tree(): { ast: File; index: FileIndex } {
+    if (this.parsed === undefined) this.provide(parse(this.text, this.path).ast);
+    return this.parsed!;
+  }
+
+  get ast(): File {
+    return this.tree.ast;
+  }
+
+  get index(): FileIndex {
+    return this.tree.index;
+  }
 }
 
 export class DocumentStore {
@@ -91,7 +105,7 @@ export class DocumentStore {
       path,
       version,
       text,
-      parsed: undefined,
+      document: new LazyDocument(uri, path, version, text),
       state: "parsed",
       diagnostics: [],
       dependencies: new Set([path]),
@@ -106,10 +120,7 @@ export class DocumentStore {
   }
 
   get(uri: string): ParsedDocument | undefined {
-    const e = this.entries.get(uri);
-    if (e === undefined) return undefined;
-    e.parsed ??= parsedDocument(e.uri, e.path, e.version, e.text);
-    return e.parsed;
+    return this.entries.get(uri)?.document;
   }
 
   version(uri: string): number | undefined {
@@ -132,8 +143,7 @@ export class DocumentStore {
     entry.diagnostics = result.diagnostics.filter((d) => d.span.file === entry.path);
     entry.dependencies = new Set(result.project?.files.keys() ?? [entry.path]);
     const loaded = result.project?.files.get(entry.path);
-    if (entry.parsed === undefined && loaded !== undefined && loaded.text === entry.text)
-      entry.parsed = parsedDocument(entry.uri, entry.path, entry.version, entry.text, loaded.ast);
+    if (loaded !== undefined && loaded.text === entry.text) entry.document.provide(loaded.ast);
     entry.state = "checked";
     return entry.diagnostics;
   }
@@ -164,7 +174,7 @@ export class DocumentStore {
   private readClosed(path: string): ParsedDocument | undefined {
     const text = nodeHost.readFile(path);
     if (text === undefined) return undefined;
-    return parsedDocument(pathToUri(path), path, 0, text);
+    return new LazyDocument(pathToUri(path), path, 0, text);
   }
 
   private byPath(path: string): Entry | undefined {
