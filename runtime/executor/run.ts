@@ -273,13 +273,20 @@ export async function runExperiment(ir: ExperimentIr, opts: RunOptions): Promise
       policyOptions,
     );
     if (ir.warmup && stageList.length > 0) {
-      const first = stageList[0]!;
-      const examples = await stageExamples(ir.tasks, first.input, src);
+      // Warm up on every input length the schedule will train and evaluate at: a policy that
+      // has only seen the first stage's short prompts cannot read the longer ones at all, and
+      // RL needs some success to learn from (../shared/notes/tiny-scale-rl.md).
+      const lengths = [...new Set([...stageList.map((s) => s.input), ...(ev ? [ev.input] : [])])];
+      const examples: Example[] = [];
+      for (const len of lengths) {
+        for (const e of await stageExamples(ir.tasks, len, src))
+          examples.push({ ...e, index: examples.length });
+      }
       const result = await warmup(
         ir,
         policy,
         examples,
-        first.output,
+        Math.max(...stageList.map((s) => s.output)),
         opts.progress,
         (step, metrics) => writeMetrics({ stage: "warmup", step, globalStep: 0, metrics }),
       );
