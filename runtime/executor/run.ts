@@ -479,9 +479,10 @@ export async function runExperiment(ir: ExperimentIr, opts: RunOptions): Promise
     profile: ir.profile,
     seed: ir.seed,
     device: opts.device,
-    stages: ir.train
-      ? stageList.map((s) => ({ name: s.name, steps: s.steps, seconds: seconds[s.name] ?? 0 }))
-      : [],
+    // The stages that ran (with `--until`, or `train = false`, not all of the schedule).
+    stages: stageList
+      .filter((s) => seconds[s.name] !== undefined)
+      .map((s) => ({ name: s.name, steps: s.steps, seconds: seconds[s.name]! })),
     final: finalScores,
     warmup: warmupScores,
     seconds: Object.values(seconds).reduce((a, b) => a + b, 0),
