@@ -3,7 +3,7 @@
 // file, line (or parquet row) and field of every problem.
 
 import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { scanDataset, writeDataset } from "../../runtime/data/dataset.ts";
 import { DataError, formatIssue } from "../../runtime/data/errors.ts";
@@ -22,17 +22,24 @@ import { TaskParamError } from "../../runtime/tasks/types.ts";
 import { loadQwen3Tokenizer, QWEN3_TOKENIZER_ID } from "../../runtime/data/qwen3.ts";
 import type { TokenCounter } from "../../runtime/tasks/types.ts";
 import { byteTokenizer } from "../../runtime/tokenizer/byte.ts";
+import { experimentDatasets, taskStyle } from "../../runtime/executor/examples.ts";
+import { loadIr } from "../load-ir.ts";
 
 export const help = `qlx data — write and validate task datasets
 
 Usage:
+  qlx data gen FILE [--profile P] [--name N] [--out DIR]
   qlx data gen --kind KIND --count N --seed S --input-tokens T [--style tiny|natural]
                [--set NAME=VALUE]... [--tokenizer byte|qwen3] [--decontaminate] --out FILE
   qlx data gen --benchmarks [--style tiny|natural] [--input-tokens T] [--count N]
                [--tokenizer byte|qwen3] [--format jsonl|parquet] [--out DIR]
   qlx data check FILE
 
-gen writes N records of KIND (${TASK_KINDS.join(", ")}) from seed S, each prompt padded
+gen FILE writes every dataset \`qlx run FILE\` would generate for the experiment (with the
+profile applied): DIR/STAGE/TASK.jsonl for each stage's built-in task data, at the stage's
+input length, and DIR/benchmarks/NAME.jsonl for its evaluation sets (default DIR: data).
+
+gen --kind writes N records of KIND (${TASK_KINDS.join(", ")}) from seed S, each prompt padded
 to T tokens: exactly, with the built-in byte tokenizer (default); with qwen3 (the real
 model's tokens) at most T and rarely a few short. FILE ends in .jsonl or .parquet. --set gives a
 generator parameter: a number, a range "1..3", a list "sum,max", or text; e.g.
@@ -87,9 +94,12 @@ function style(value: string | undefined): "tiny" | "natural" {
 }
 
 async function gen(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: argv,
+    allowPositionals: true,
     options: {
+      profile: { type: "string" },
+      name: { type: "string" },
       kind: { type: "string" },
       count: { type: "string" },
       seed: { type: "string" },
@@ -104,6 +114,8 @@ async function gen(argv: string[]): Promise<number> {
     },
     strict: true,
   });
+  if (positionals.length > 1) throw new UsageError("data gen takes at most one FILE");
+  if (positionals.length === 1) return genExperiment(positionals[0]!, values);
   const chosenStyle = style(values.style);
   const tokenizer = await tokenizerNamed(values.tokenizer);
   const inputTokens =
@@ -163,6 +175,29 @@ async function gen(argv: string[]): Promise<number> {
     }),
   );
   console.log(`wrote ${written} ${kind} records to ${out}`);
+  return 0;
+}
+
+/** `data gen FILE`: the datasets of an experiment, exactly as `qlx run` generates them. */
+async function genExperiment(
+  file: string,
+  values: { profile?: string; name?: string; out?: string },
+): Promise<number> {
+  const loaded = loadIr(file, values, "experiment");
+  if ("exit" in loaded) {
+    if (loaded.message) throw new UsageError(loaded.message);
+    return loaded.exit;
+  }
+  if (loaded.ir.kind !== "experiment") throw new UsageError(`${file} compiles to an ablation`);
+  const ir = loaded.ir;
+  const dir = values.out ?? "data";
+  const src = { projectDir: loaded.projectDir, seed: ir.seed, style: taskStyle(ir) };
+  for await (const { file: rel, records } of experimentDatasets(ir, src)) {
+    const path = join(dir, rel);
+    await mkdir(dirname(path), { recursive: true });
+    await writeDataset(path, records);
+    console.log(`wrote ${records.length} records to ${path}`);
+  }
   return 0;
 }
 

@@ -134,3 +134,34 @@ export async function benchmarkExamples(
     reference: referenceResponse(record),
   }));
 }
+
+/**
+ * Every generated dataset `qlx run` trains and evaluates this experiment on, as files relative
+ * to an output directory: `STAGE/TASK.jsonl` for each stage's built-in task data (at the stage's
+ * input length) and `benchmarks/NAME.jsonl` for the evaluation sets. Tasks that read a user's
+ * file are not generated.
+ */
+export async function* experimentDatasets(
+  ir: ExperimentIr,
+  src: ExampleSource,
+): AsyncGenerator<{ file: string; records: TaskRecord[] }> {
+  for (const node of ir.schedule) {
+    if (node.kind !== "stage") continue;
+    const dataset = node.nodes.find((n) => n.kind === "dataset");
+    for (const task of ir.tasks) {
+      if (task.data.kind !== "generate" || (dataset && !dataset.tasks.includes(task.name)))
+        continue;
+      const examples = await taskExamples(task, node.input, src);
+      yield { file: `${node.name}/${task.name}.jsonl`, records: examples.map((e) => e.record) };
+    }
+  }
+  const ev = ir.evaluate;
+  for (const name of ev?.benchmarks ?? []) {
+    const examples = await benchmarkExamples(name, {
+      style: src.style,
+      maxInput: ev!.input,
+      limit: ev!.limit,
+    });
+    yield { file: `benchmarks/${name}.jsonl`, records: examples.map((e) => e.record) };
+  }
+}
