@@ -9,6 +9,14 @@ const positiveInt: Ty = { kind: "int", range: { min: 1 } };
 const prob: Ty = { kind: "probability" };
 const reward: Ty = { kind: "fn", category: "reward" };
 
+/**
+ * Upper bound, in tokens, of the memory agent's fixed prompt text (the standard library's step
+ * and answer templates, without chunk, memory, plan or question): `tiny` for the compact
+ * rendering of byte-level tiny(...) policies, `natural` for prose. The checker budgets a step
+ * with it (QLX4011); a runtime test holds the templates to it.
+ */
+export const MEMORY_TEMPLATE_TOKENS = { tiny: 16, natural: 1024 } as const;
+
 export const TASK_GENERATORS = [
   "multiple_choice",
   "multihop",

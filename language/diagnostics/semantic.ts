@@ -360,13 +360,14 @@ export const SEMANTIC_DIAGNOSTICS = {
     explanation: "A merge nothing consumes is computed for nothing.",
     example: "merge m = linear(models = [a, b])",
   }),
-  QLX4011: def<{ stage: string; need: number; context: number }>({
+  QLX4011: def<{ stage: string; need: number; context: number; detail: string }>({
     severity: "error",
     title: "memory agent exceeds context",
     message: (p) =>
-      `stage '${p.stage}': chunk + memory + output = ${p.need} tokens exceeds the ${p.context}-token context`,
+      `stage '${p.stage}': a memory-agent step needs ${p.need} tokens (${p.detail}), more than the ${p.context}-token context`,
+    help: () => "lower chunk or memory, or raise the model's context",
     explanation:
-      "Each memory-agent step reads one chunk with the memory and writes the new memory (§2.3).",
+      "Each memory-agent step reads the template, one chunk and the previous memory and plan, and writes the new memory and plan; the answer step reads the final memory and writes the answer (§2.3). The longer step must fit in the context.",
     example: "stage m { agent = memory(chunk = 250K, memory = 8K) }",
   }),
   QLX4012: def<{ stage: string }>({
