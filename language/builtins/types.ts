@@ -176,3 +176,16 @@ export function rangeOf(t: Ty): Range | undefined {
   }
   return undefined;
 }
+
+/** Where a built-in comes from, for hover and the reference docs: `paper Eq. 7; DESIGN.md “…”`. */
+export function citeText(c: Cite | undefined): string {
+  if (c === undefined) return "";
+  return [c.paper ? `paper ${c.paper}` : "", c.design ? `DESIGN.md “${c.design}”` : ""]
+    .filter(Boolean)
+    .join("; ");
+}
+
+/** A default as written in `.qlx`: `0.2`, `[1, 3]`, `true`. */
+export function defaultText(v: DefaultValue): string {
+  return Array.isArray(v) ? `[${v.map(defaultText).join(", ")}]` : String(v);
+}

@@ -2,21 +2,18 @@
 // completion documentation and signature help: signature, type with units, default, allowed
 // range, the paper location it implements, and the one-line doc.
 import {
+  citeText,
+  defaultText,
   rangeOf,
   rangeText,
   typeName,
   type BlockSpec,
   type Cite,
-  type DefaultValue,
   type FieldSpec,
   type FnSpec,
   type ParamSpec,
   type Ty,
 } from "../builtins.ts";
-
-function defaultText(v: DefaultValue): string {
-  return Array.isArray(v) ? `[${v.map(defaultText).join(", ")}]` : String(v);
-}
 
 /** `name: type = default` (or `(required)`), as one signature part. */
 export function paramSignature(p: ParamSpec | FieldSpec): string {
@@ -31,12 +28,8 @@ export function fnSignature(f: FnSpec): string {
 }
 
 function citeLine(c: Cite | undefined): string[] {
-  if (c === undefined) return [];
-  const parts = [
-    ...(c.paper === undefined ? [] : [`paper ${c.paper}`]),
-    ...(c.design === undefined ? [] : [`design: ${c.design}`]),
-  ];
-  return parts.length === 0 ? [] : [`*Implements:* ${parts.join("; ")}`];
+  const text = citeText(c);
+  return text === "" ? [] : [`*Implements:* ${text}`];
 }
 
 /** Units and allowed range, e.g. `token count (K = 1024 tokens), ≥ 1`. */
