@@ -66,6 +66,7 @@ export function stepSequences(
   layout: TrajectoryLayout,
   weights: Float64Array,
   advantages: Float64Array,
+  logProbs: { readonly oldLogp?: Float64Array; readonly refLogp?: Float64Array } = {},
 ): TrainSequence[] {
   const out: TrainSequence[] = [];
   trajectories.forEach((steps, r) =>
@@ -77,6 +78,8 @@ export function stepSequences(
         responseStart: s.prompt.length,
         weights: weights.subarray(start, end),
         advantages: advantages.subarray(start, end),
+        ...(logProbs.oldLogp ? { oldLogp: logProbs.oldLogp.subarray(start, end) } : {}),
+        ...(logProbs.refLogp ? { refLogp: logProbs.refLogp.subarray(start, end) } : {}),
       });
     }),
   );

@@ -11,11 +11,13 @@ import {
   type GenerateOptions,
 } from "../model/generate.ts";
 import {
+  buildLogProbs,
   compileTrainStep,
   lossScalars,
   weightShapes,
   type LossHyper,
 } from "../model/transformer.ts";
+import type { KlEstimator } from "../tensor/nn.ts";
 import { GraphCache, type Device } from "../tensor/session.ts";
 import { TrainState, type AdamWHyper, type StepResult } from "../tensor/train.ts";
 
@@ -30,6 +32,9 @@ export interface TrainSequence {
   /** Per response token: loss weight (aggregation and masks folded in) and advantage. */
   readonly weights: ArrayLike<number>;
   readonly advantages: ArrayLike<number>;
+  /** Off-policy updates and KL: the behaviour and reference policies' log-probs per token. */
+  readonly oldLogp?: ArrayLike<number>;
+  readonly refLogp?: ArrayLike<number>;
 }
 
 export interface PackedBatch {
@@ -41,6 +46,8 @@ export interface PackedBatch {
     targets: BigInt64Array;
     weights: Float32Array;
     advantages: Float32Array;
+    oldLogp?: Float32Array;
+    refLogp?: Float32Array;
   };
   /** Number of response tokens with a non-zero weight. */
   readonly lossTokens: number;
@@ -56,6 +63,8 @@ export function packBatch(seqs: readonly TrainSequence[], pad: number): PackedBa
   const positions = new BigInt64Array(b * t);
   const weights = new Float32Array(b * t);
   const advantages = new Float32Array(b * t);
+  const oldLogp = seqs.some((s) => s.oldLogp) ? new Float32Array(b * t) : undefined;
+  const refLogp = seqs.some((s) => s.refLogp) ? new Float32Array(b * t) : undefined;
   let lossTokens = 0;
   seqs.forEach((s, i) => {
     const n = s.tokens.length;
@@ -79,15 +88,44 @@ export function packBatch(seqs: readonly TrainSequence[], pad: number): PackedBa
       const at = i * t + s.responseStart - 1 + j;
       weights[at] = s.weights[j]!;
       advantages[at] = s.advantages[j]!;
+      if (oldLogp) oldLogp[at] = s.oldLogp?.[j] ?? 0;
+      if (refLogp) refLogp[at] = s.refLogp?.[j] ?? 0;
       if (s.weights[j] !== 0) lossTokens++;
     }
   });
   return {
     batch: b,
     seq: t,
-    feeds: { tokens, positions, targets, weights, advantages },
+    feeds: {
+      tokens,
+      positions,
+      targets,
+      weights,
+      advantages,
+      ...(oldLogp ? { oldLogp } : {}),
+      ...(refLogp ? { refLogp } : {}),
+    },
     lossTokens,
   };
+}
+
+/**
+ * The inverse of packBatch for one per-position output (e.g. logp): the values at the
+ * positions predicting each sequence's response tokens, sequence after sequence.
+ */
+export function responseValues(
+  batch: PackedBatch,
+  values: Float32Array,
+  seqs: readonly TrainSequence[],
+): Float64Array {
+  const out = new Float64Array(seqs.reduce((a, q) => a + q.tokens.length - q.responseStart, 0));
+  let k = 0;
+  seqs.forEach((q, i) => {
+    for (let j = 0; j < q.tokens.length - q.responseStart; j++) {
+      out[k++] = values[i * batch.seq + q.responseStart - 1 + j]!;
+    }
+  });
+  return out;
 }
 
 export interface PolicyOptions {
@@ -98,6 +136,7 @@ export interface PolicyOptions {
 export class Policy {
   private readonly graphs = new GraphCache();
   private generator: PolicyGenerator | undefined;
+  private reference: Record<string, Float32Array> | undefined;
 
   private constructor(
     readonly config: ModelConfig,
@@ -143,14 +182,46 @@ export class Policy {
     return this.generator.generate(prompts, opts);
   }
 
+  /** The reference policy of KL penalties: the weights stored in `file` (a stage's start). */
+  setReference(file: string): void {
+    this.reference = Object.fromEntries(loadCheckpoint(file).weights);
+  }
+
+  /**
+   * Per packed position, the log-probability of its target under softmax(logits / T), with
+   * the current weights or the frozen reference (what PPO's oldLogp and KL's refLogp need).
+   */
+  async logProbs(
+    batch: PackedBatch,
+    temperature: number,
+    which: "current" | "reference",
+  ): Promise<Float32Array> {
+    const weights = which === "current" ? await this.hostWeights() : this.reference;
+    if (!weights)
+      throw new Error("Policy.logProbs: no reference policy (call freezeReference first)");
+    const graph = await this.graphs.get(
+      `logp|${JSON.stringify(this.config)}|${batch.batch}|${batch.seq}`,
+      () => buildLogProbs(this.config, { batch: batch.batch, seq: batch.seq }),
+      { device: this.options.device, threads: this.options.threads },
+    );
+    const { tokens, positions, targets } = batch.feeds;
+    const out = await graph.run({ ...weights, tokens, positions, targets, temperature });
+    return out["logp"]!.data as Float32Array;
+  }
+
   /**
    * One optimizer step on `batch`. `oldLogp` "self" is the on-policy case (one update per
    * batch: ratio 1, the PPO clip inactive), and the supervised warm-up.
    */
-  async trainStep(batch: PackedBatch, loss: LossHyper, optimizer: AdamWHyper): Promise<StepResult> {
+  async trainStep(
+    batch: PackedBatch,
+    loss: LossHyper,
+    optimizer: AdamWHyper,
+    mode: { oldLogp: "self" | "input"; klEstimator?: KlEstimator } = { oldLogp: "self" },
+  ): Promise<StepResult> {
     const graph = await compileTrainStep(
       this.config,
-      { batch: batch.batch, seq: batch.seq, oldLogp: "self" },
+      { batch: batch.batch, seq: batch.seq, ...mode },
       { device: this.options.device, threads: this.options.threads },
       this.graphs,
     );

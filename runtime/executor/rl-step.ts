@@ -18,13 +18,14 @@ import type { Reward } from "../rewards/registry.ts";
 import { computeAdvantages, type ResponseInfo } from "../rl/advantages.ts";
 import { aepoFragment, AepoController } from "../rl/aepo.ts";
 import { lossWeights } from "../rl/aggregation.ts";
+import type { StepResult } from "../tensor/train.ts";
 import { RL_METRICS } from "../rl/metrics.ts";
 import { negativeGradientClip } from "../rl/clipping.ts";
-import { broadcastToTokens } from "../rl/policyLoss.ts";
+import { broadcastToTokens, klShapedRewards, policyLoss } from "../rl/policyLoss.ts";
 import { byteTokenizer } from "../tokenizer/byte.ts";
 import type { Example } from "./examples.ts";
 import { advantageOptions, clipOptions, type StageNodes } from "./plan.ts";
-import { packBatch, type Policy } from "./policy.ts";
+import { packBatch, responseValues, type Policy, type TrainSequence } from "./policy.ts";
 
 /** Metric names the executor adds to the RL library's (runtime/rl/metrics.ts). */
 export const STEP_METRICS = {
@@ -165,14 +166,41 @@ export async function rlStep(inp: StepInputs): Promise<StepOutcome> {
     layout,
   );
 
-  const adv = computeAdvantages(
-    forAdvantage,
-    responses,
-    advantageOptions(nodes.advantage),
-    lengths,
-  );
+  // PPO updates beyond the first and KL penalties need the rollout policy's and the reference
+  // policy's log-probs of every response token, scored like the training step (logits / T).
+  const steps = generated.map((r) => r.steps);
+  const tokensTotal = offsets[offsets.length - 1]!;
+  const { loss: lossNode, reward: rewardNode } = nodes;
+  const offPolicy = lossNode.updates_per_batch > 1 || lossNode.kl_coef > 0;
+  const needRef = lossNode.kl_coef > 0 || rewardNode.kl_coef > 0;
+  let oldLogp: Float64Array | undefined;
+  let refLogp: Float64Array | undefined;
+  if (offPolicy || needRef) {
+    const zeros = new Float64Array(tokensTotal);
+    const scoringSeqs = stepSequences(steps, layout, zeros, zeros);
+    const scoring = packBatch(scoringSeqs, byteTokenizer.special.pad);
+    const unpack = (packed: Float32Array) => responseValues(scoring, packed, scoringSeqs);
+    oldLogp = unpack(await policy.logProbs(scoring, rollout.temperature, "current"));
+    if (needRef) refLogp = unpack(await policy.logProbs(scoring, rollout.temperature, "reference"));
+  }
+  let shaped = forAdvantage;
+  const klMetrics: Record<string, number> = {};
+  if (rewardNode.kl_coef > 0) {
+    const k = klShapedRewards(
+      forAdvantage,
+      oldLogp!,
+      refLogp!,
+      offsets,
+      rewardNode.kl_coef,
+      rewardNode.kl_estimator,
+    );
+    shaped = Array.from(k.rewards);
+    Object.assign(klMetrics, k.metrics);
+  }
+
+  const adv = computeAdvantages(shaped, responses, advantageOptions(nodes.advantage), lengths);
   const keep = new Uint8Array(entropies.length).fill(1);
-  const metrics: Record<string, number> = { ...adv.metrics, ...rolloutMetrics };
+  const metrics: Record<string, number> = { ...adv.metrics, ...rolloutMetrics, ...klMetrics };
   failed.forEach((f, i) => {
     if (f) keep.fill(0, offsets[i]!, offsets[i + 1]!);
   });
@@ -196,37 +224,82 @@ export async function rlStep(inp: StepInputs): Promise<StepOutcome> {
     Object.assign(metrics, a.metrics);
   }
 
-  const weights = lossWeights(offsets, keep, {
-    mode: nodes.loss.aggregate,
-    normLength: rollout.max_output,
-  });
   const tokenAdv = broadcastToTokens(adv.advantages, offsets);
-  const seqs = stepSequences(
-    generated.map((r) => r.steps),
-    layout,
-    weights,
-    tokenAdv,
-  );
-  const packed = packBatch(seqs, byteTokenizer.special.pad);
+  const lossHyper = {
+    clipLow: lossNode.clip_low,
+    clipHigh: lossNode.clip_high,
+    dualClip: lossNode.dual_clip ?? 0,
+    klCoef: lossNode.kl_coef,
+    entropyCoef: lossNode.entropy_coef,
+    temperature: rollout.temperature,
+  };
   const o = nodes.optimizer;
-  const result = await policy.trainStep(
-    packed,
-    {
-      clipLow: nodes.loss.clip_low,
-      clipHigh: nodes.loss.clip_high,
-      dualClip: nodes.loss.dual_clip ?? 0,
-      entropyCoef: nodes.loss.entropy_coef,
-      temperature: rollout.temperature,
-    },
-    {
-      lr: inp.lr,
-      beta1: o.betas[0],
-      beta2: o.betas[1],
-      eps: o.eps,
-      weightDecay: o.weight_decay,
-      maxGradNorm: o.grad_clip,
-    },
-  );
+  const optHyper = {
+    lr: inp.lr,
+    beta1: o.betas[0],
+    beta2: o.betas[1],
+    eps: o.eps,
+    weightDecay: o.weight_decay,
+    maxGradNorm: o.grad_clip,
+  };
+  // One optimizer update per mini-batch of `mini_batch` prompts, `updates_per_batch` passes
+  // over the batch (verl's ppo_mini_batch_size and ppo_epochs); the loss is aggregated within
+  // each update. The on-policy case (one update of the whole batch, no KL) trains with ratio 1.
+  const promptsPerUpdate = Math.min(lossNode.mini_batch, inp.batch.length);
+  const trainSeqs: TrainSequence[] = [];
+  let result: StepResult | undefined;
+  let lossTokens = 0;
+  let updates = 0;
+  const lossParts: Record<string, number> = {};
+  for (let epoch = 0; epoch < lossNode.updates_per_batch; epoch++) {
+    for (let first = 0; first < inp.batch.length; first += promptsPerUpdate) {
+      const from = first * g;
+      const to = Math.min(inp.batch.length, first + promptsPerUpdate) * g;
+      const sub = trajectoryLayout(steps.slice(from, to));
+      const base = offsets[from]!;
+      const slice = (x: Float64Array | undefined) => x?.subarray(base, offsets[to]!);
+      const subWeights = lossWeights(sub.offsets, keep.subarray(base, offsets[to]!), {
+        mode: lossNode.aggregate,
+        normLength: rollout.max_output,
+      });
+      const seqs = stepSequences(steps.slice(from, to), sub, subWeights, slice(tokenAdv)!, {
+        ...(offPolicy ? { oldLogp: slice(oldLogp) } : {}),
+        ...(lossNode.kl_coef > 0 ? { refLogp: slice(refLogp) } : {}),
+      });
+      const packed = packBatch(seqs, byteTokenizer.special.pad);
+      result = await policy.trainStep(
+        packed,
+        lossHyper,
+        optHyper,
+        offPolicy
+          ? {
+              oldLogp: "input",
+              ...(lossNode.kl_coef > 0 ? { klEstimator: lossNode.kl_estimator } : {}),
+            }
+          : { oldLogp: "self" },
+      );
+      lossTokens += packed.lossTokens;
+      if (epoch === 0) trainSeqs.push(...seqs);
+      // The loss's parts and clip fractions (runtime/rl/policyLoss.ts), from the log-probs the
+      // update saw; averaged over the step's updates.
+      const scored = (name: string) => responseValues(packed, result!.outputs[name]!, seqs);
+      const logp = scored("logp");
+      const parts = policyLoss(
+        {
+          logp,
+          oldLogp: offPolicy ? slice(oldLogp)! : logp,
+          advantages: slice(tokenAdv)!,
+          ...(lossNode.kl_coef > 0 ? { refLogp: slice(refLogp)! } : {}),
+          entropy: scored("entropy"),
+          weights: subWeights,
+        },
+        { ...lossHyper, klEstimator: lossNode.kl_estimator },
+      ).metrics;
+      updates++;
+      for (const [k, v] of Object.entries(parts)) lossParts[k] = (lossParts[k] ?? 0) + v;
+    }
+  }
+  for (const [k, v] of Object.entries(lossParts)) metrics[k] = v / updates;
   const t2 = performance.now();
 
   const passRates = new Map<number, number>();
@@ -236,7 +309,7 @@ export async function rlStep(inp: StepInputs): Promise<StepOutcome> {
     passRates.set(idx, mean(grp));
     if (Math.max(...grp) !== Math.min(...grp)) mixed++;
   });
-  const totalTokens = seqs.reduce((a, s) => a + s.tokens.length, 0);
+  const totalTokens = trainSeqs.reduce((a, s) => a + s.tokens.length, 0);
   Object.assign(metrics, {
     [STEP_METRICS.reward]: mean(rewardValues.filter((_, i) => !failed[i])),
     [STEP_METRICS.rewardFailed]: failed.filter(Boolean).length,
@@ -245,9 +318,9 @@ export async function rlStep(inp: StepInputs): Promise<StepOutcome> {
     [STEP_METRICS.truncatedFrac]: mean(generated.map((s) => (s.finish === "length" ? 1 : 0))),
     [STEP_METRICS.mixedGroupFrac]: inp.batch.length > 0 ? mixed / inp.batch.length : 0,
     [STEP_METRICS.lr]: inp.lr,
-    [STEP_METRICS.loss]: result.loss,
-    [RL_METRICS.gradNorm]: result.gradNorm,
-    [STEP_METRICS.lossTokens]: packed.lossTokens,
+    [STEP_METRICS.loss]: result!.loss,
+    [RL_METRICS.gradNorm]: result!.gradNorm,
+    [STEP_METRICS.lossTokens]: lossTokens,
     [STEP_METRICS.tokensPerSecond]: totalTokens / ((t2 - t0) / 1000),
     [STEP_METRICS.rolloutSeconds]: (t1 - t0) / 1000,
     [STEP_METRICS.updateSeconds]: (t2 - t1) / 1000,

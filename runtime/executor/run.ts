@@ -24,6 +24,7 @@ import { modelConfig } from "../model/config.ts";
 import { initWeights } from "../model/transformer.ts";
 import { buildReward, rewardSpecFromIr, type Reward } from "../rewards/registry.ts";
 import { AepoController, type AepoState } from "../rl/aepo.ts";
+import { passRateBinnedSelection } from "../rl/samplers/passRateBinned.ts";
 import { retrospectiveCarryOver } from "../rl/samplers/retrospective.ts";
 import { TaskBalancedSampler, type TaskBalancedState } from "../rl/samplers/taskBalanced.ts";
 import { UniformSampler, type UniformSamplerState } from "../rl/samplers/uniform.ts";
@@ -32,7 +33,7 @@ import { BENCHMARKS, type BenchmarkName } from "../tasks/benchmarks.ts";
 import { BYTE_VOCAB_SIZE } from "../tokenizer/byte.ts";
 import type { Device } from "../tensor/session.ts";
 import { benchmarkExamples, stageExamples, taskStyle, type Example } from "./examples.ts";
-import { evalDecodeSettings, evaluateBenchmark } from "./evaluate.ts";
+import { decodeAll, evalDecodeSettings, evaluateBenchmark } from "./evaluate.ts";
 import { RUN_FILES, type EvalRecord, type MetricsRecord, type RunSummary } from "./layout.ts";
 import { mergeMethod, stageNodes, stages } from "./plan.ts";
 import { Policy } from "./policy.ts";
@@ -53,7 +54,7 @@ export interface RunOptions {
   readonly progress: Progress;
 }
 
-/** Features of the IR this runtime cannot execute, as (stage, feature) pairs. */
+/** Features of the IR this runtime cannot execute, as (node, feature) pairs. */
 export function unsupportedFeatures(ir: ExperimentIr): { node: string; feature: string }[] {
   const out: { node: string; feature: string }[] = [];
   if (ir.models.some((m) => m.init.kind !== "tiny")) {
@@ -61,15 +62,6 @@ export function unsupportedFeatures(ir: ExperimentIr): { node: string; feature: 
       node: ir.models[0]!.name,
       feature: `model init "${(ir.models[0]!.init as { id?: string }).id}" (the built-in runtime trains tiny(...) models; real models run on verl)`,
     });
-  }
-  for (const s of stages(ir)) {
-    const n = stageNodes(s);
-    if (n.loss.kl_coef > 0 || n.reward.kl_coef > 0)
-      out.push({ node: s.name, feature: "a KL penalty to a reference policy" });
-    if (n.loss.updates_per_batch > 1)
-      out.push({ node: s.name, feature: "updates_per_batch > 1 (off-policy PPO updates)" });
-    if (n.sampler.op === "pass_rate_binned")
-      out.push({ node: s.name, feature: "sampler = pass_rate_binned(...)" });
   }
   return out;
 }
@@ -383,23 +375,26 @@ export async function runExperiment(ir: ExperimentIr, opts: RunOptions): Promise
         `[${stage.name}] retrospective: ${carried.length} hard examples carried from ${retro.from_stage}`,
       );
     }
+    if (nodes.sampler.op === "pass_rate_binned") {
+      examples = await passRateBinned(stage, nodes, examples, from);
+    }
     examplesByStage.set(stage.name, examples);
 
     const samplerSeed = hashKeys(ir.seed, "sampler", stage.name);
-    const sampler =
-      nodes.sampler.op === "task_balanced"
-        ? new TaskBalancedSampler(
-            examples.map((e) => e.task),
-            { batchSize: nodes.sampler.batch, over: "task" },
-            samplerSeed,
-            resume?.sampler as TaskBalancedState | undefined,
-          )
-        : new UniformSampler(
-            examples.length,
-            nodes.sampler.batch,
-            samplerSeed,
-            resume?.sampler as UniformSamplerState | undefined,
-          );
+    const balanced = nodes.sampler.op === "task_balanced" || nodes.sampler.over.length > 0;
+    const sampler = balanced
+      ? new TaskBalancedSampler(
+          examples.map((e) => e.task),
+          { batchSize: nodes.sampler.batch, over: "task", tasks: nodes.sampler.over },
+          samplerSeed,
+          resume?.sampler as TaskBalancedState | undefined,
+        )
+      : new UniformSampler(
+          examples.length,
+          nodes.sampler.batch,
+          samplerSeed,
+          resume?.sampler as UniformSamplerState | undefined,
+        );
     const aepo =
       nodes.control.op === "aepo"
         ? new AepoController(
@@ -410,6 +405,8 @@ export async function runExperiment(ir: ExperimentIr, opts: RunOptions): Promise
     const policy = resume
       ? Policy.load(stateCkpt, policyOptions, true)
       : Policy.load(weightsFile(from), policyOptions, false);
+    // KL penalties measure the distance to the stage's starting policy.
+    if (nodes.loss.kl_coef > 0 || nodes.reward.kl_coef > 0) policy.setReference(weightsFile(from));
     const rates = passRates.get(stage.name) ?? new Map<number, number>();
     passRates.set(stage.name, rates);
     let scores: Record<string, number> | undefined;
@@ -462,6 +459,49 @@ export async function runExperiment(ir: ExperimentIr, opts: RunOptions): Promise
     }
     await policy.release();
     return scores;
+  }
+
+  /**
+   * §4.2, first bullet: a pre-inference pass scores every example with k samples of the stage's
+   * starting policy, and the stage trains on a selection balanced across pass-rate bins (per
+   * task). The pass uses the starting weights, so a resumed stage selects the same examples.
+   */
+  async function passRateBinned(
+    stage: Stage,
+    nodes: ReturnType<typeof stageNodes>,
+    examples: Example[],
+    from: string,
+  ): Promise<Example[]> {
+    const pr = nodes.sampler.pass_rate!;
+    const scorer = Policy.load(weightsFile(from), policyOptions, false);
+    const responses = await decodeAll(scorer, examples, {
+      maxNewTokens: nodes.rollout.max_output,
+      temperature: nodes.rollout.temperature,
+      topP: nodes.rollout.top_p,
+      greedy: false,
+      samples: pr.k,
+      seed: ir.seed,
+      streamKeys: ["pre-inference", stage.name],
+    });
+    await scorer.release();
+    const items = [];
+    for (const [i, e] of examples.entries()) {
+      let sum = 0;
+      for (let k = 0; k < pr.k; k++) {
+        const o = await rewards.get(e.task)!.score(responses[i * pr.k + k]!, e.record);
+        sum += o.ok ? o.score : 0;
+      }
+      items.push({ index: i, task: e.task, passRate: sum / pr.k });
+    }
+    const picked = passRateBinnedSelection(
+      items,
+      { bins: pr.bins, ...(pr.per_bin > 0 ? { perBin: pr.per_bin } : {}) },
+      hashKeys(ir.seed, "pass-rate-binned", stage.name),
+    ).selected;
+    opts.progress.log(
+      `[${stage.name}] pass-rate binning: ${picked.length} of ${examples.length} examples (${pr.bins} bins, ${pr.k} samples each)`,
+    );
+    return picked.map((idx, k) => ({ ...examples[idx]!, index: k }));
   }
 
   async function examplesOf(name: string): Promise<Example[]> {
