@@ -92,7 +92,7 @@ describe("qlx CLI", () => {
     );
     expect(r.status).toBe(0);
     expect(IrDocument.parse(JSON.parse(r.stdout)).kind).toBe("experiment");
-    expect(r.stderr).toContain("stage s1: 100 steps × 16 prompts × G 8 = 128 responses/step");
+    expect(r.stderr).toContain("stage s1: 150 steps × 16 prompts × G 8 = 128 responses/step");
   });
 
   it("documents every command", async () => {

@@ -71,7 +71,7 @@ describe("IR", () => {
     expect(ir.judge?.prompt.source).toBe("std.prompts.equivalence");
   });
 
-  it("applies the tiny profile's overrides and scale factors", () => {
+  it("applies the tiny profile's overrides", () => {
     const ir = JSON.parse(compileJson("qwenlong-l1.5/recipe.qlx", "tiny")) as ExperimentIr;
     expect(ir.models[0].init).toEqual({
       kind: "tiny",
@@ -83,7 +83,7 @@ describe("IR", () => {
     });
     expect(
       ir.schedule.filter((n) => n.kind === "stage").map((n) => n.kind === "stage" && n.steps),
-    ).toEqual([100, 100, 100, 50, 50]);
+    ).toEqual([150, 150, 150, 50, 50]);
     expect(ir.tasks[1].data).toMatchObject({ kind: "generate", generator: "multihop", hops: 2 });
     expect(ir.judge).toBeNull(); // the tiny profile's rewards are rule-based: no endpoint needed
   });
