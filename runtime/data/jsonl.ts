@@ -1,11 +1,11 @@
 // JSONL datasets: one task record per line (blank lines are skipped). Reading streams the
 // file line by line (readline over a read stream), so a file larger than memory is fine;
-// writing validates every record and goes through a temporary file (atomic.ts), so a bad
+// writing validates every record and goes through a temporary file (runtime/io/atomic.ts), so a bad
 // record midway leaves no output and an existing file untouched.
 
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
-import { writeAtomically } from "./atomic.ts";
+import { writeAtomically } from "../io/atomic.ts";
 import { DataError } from "./errors.ts";
 import { RowValidator, type RowResult } from "./rows.ts";
 import type { TaskRecord } from "./schema.ts";

@@ -10,7 +10,7 @@
 
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import { fileWriter, ParquetWriter, schemaFromColumnData } from "hyparquet-writer";
-import { AtomicFile } from "./atomic.ts";
+import { AtomicFile } from "../io/atomic.ts";
 import { DataError } from "./errors.ts";
 import { RowValidator, type RowResult } from "./rows.ts";
 import type { TaskRecord } from "./schema.ts";

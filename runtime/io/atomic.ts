@@ -2,6 +2,7 @@
 // then fsync the directory. A reader (or a resumed run after SIGKILL) sees either the old
 // file or the new one, never a torn write. Used for checkpoints, datasets and reports.
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { open, rename, rm, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 let counter = 0;
@@ -65,4 +66,53 @@ export function writeFileAtomic(
 /** Atomically replace `target` with `data`. */
 export function writeAtomic(target: string, data: string | Uint8Array): void {
   writeFileAtomic(target, (emit) => emit(data));
+}
+
+/** The asynchronous form, for writers that stream records (datasets, the judge cache). */
+export class AtomicFile {
+  private constructor(
+    readonly path: string,
+    readonly tempPath: string,
+    private readonly handle: FileHandle,
+  ) {}
+
+  /** Opens a temporary file in the target's directory (so the rename stays on one device). */
+  static async open(path: string): Promise<AtomicFile> {
+    const tempPath = tempPathFor(path);
+    return new AtomicFile(path, tempPath, await open(tempPath, "wx"));
+  }
+
+  async write(data: string | Uint8Array): Promise<void> {
+    if (typeof data === "string") await this.handle.write(data, null, "utf8");
+    else await this.handle.write(data);
+  }
+
+  /** Flushes to disk and moves the file into place. */
+  async commit(): Promise<void> {
+    await this.handle.sync();
+    await this.handle.close();
+    await rename(this.tempPath, this.path);
+    fsyncDir(dirname(this.path));
+  }
+
+  /** Discards the temporary file; the target is left as it was. */
+  async abort(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+    await rm(this.tempPath, { force: true });
+  }
+}
+
+/** Runs `fill` against a fresh AtomicFile; commits if it returns, aborts and rethrows if not. */
+export async function writeAtomically(
+  path: string,
+  fill: (file: AtomicFile) => Promise<void>,
+): Promise<void> {
+  const file = await AtomicFile.open(path);
+  try {
+    await fill(file);
+  } catch (error) {
+    await file.abort();
+    throw error;
+  }
+  await file.commit();
 }

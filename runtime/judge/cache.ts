@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { writeAtomically } from "../data/atomic.ts";
+import { writeAtomically } from "../io/atomic.ts";
 
 const CACHE_VERSION = "qlx-judge-cache-v1";
 
