@@ -264,11 +264,13 @@ export async function runExperiment(ir: ExperimentIr, opts: RunOptions): Promise
       initWeights(config, model.init.seed + ir.seed),
       policyOptions,
     );
-    if (ir.warmup && stageList.length > 0) {
-      // Warm up on every input length the schedule will train and evaluate at: a policy that
-      // has only seen the first stage's short prompts cannot read the longer ones at all, and
-      // RL needs some success to learn from (../shared/notes/tiny-scale-rl.md).
-      const lengths = [...new Set([...stageList.map((s) => s.input), ...(ev ? [ev.input] : [])])];
+    // Warm up on every input length the schedule will train and evaluate at: a policy that
+    // has only seen the first stage's short prompts cannot read the longer ones at all, and
+    // RL needs some success to learn from (../shared/notes/tiny-scale-rl.md). A row with
+    // `train = false` has no stages: its warm-up checkpoint is the evaluated "base model".
+    const lengths = [...new Set([...stageList.map((s) => s.input), ...(ev ? [ev.input] : [])])];
+    const outputs = [...stageList.map((s) => s.output), ...(ev ? [ev.output] : [])];
+    if (ir.warmup && lengths.length > 0) {
       const examples: Example[] = [];
       for (const len of lengths) {
         for (const e of await stageExamples(ir.tasks, len, src))
@@ -278,7 +280,7 @@ export async function runExperiment(ir: ExperimentIr, opts: RunOptions): Promise
         ir,
         policy,
         examples,
-        Math.max(...stageList.map((s) => s.output)),
+        Math.max(...outputs),
         opts.progress,
         (step, metrics) => writeMetrics({ stage: "warmup", step, globalStep: 0, metrics }),
       );

@@ -30,6 +30,7 @@ const SOURCE = `experiment base {
 
 ablation smoke_table of base {
   rows {
+    "Base" { train = false }
     "GRPO" { sampler = uniform, advantage = grpo(std = group) }
     "+ Task-batch std" { }
   }
@@ -61,18 +62,26 @@ describe("qlx ablate and qlx report", () => {
       writeFileSync(file, SOURCE);
       const out = join(work, "out");
       const first = qlx(["ablate", file, "--out", out, "--jobs", "2"]);
-      expect(first.stderr).toContain("2 runs (2 rows × seeds), 0 reused, 2 to run");
+      expect(first.stderr).toContain("3 runs (3 rows × seeds), 0 reused, 3 to run");
       expect(first.status).toBe(0);
       expect(first.stdout).toContain("| GRPO |");
       for (const f of ["table.md", "table.csv", "table.json", "table.html"])
         expect(existsSync(join(out, f))).toBe(true);
       const table = JSON.parse(readFileSync(join(out, "table.json"), "utf8"));
       expect(table.columns).toEqual(["lbv1_qa", "docmath"]);
-      expect(table.rows.map((r: { name: string }) => r.name)).toEqual(["GRPO", "+ Task-batch std"]);
+      expect(table.rows.map((r: { name: string }) => r.name)).toEqual([
+        "Base",
+        "GRPO",
+        "+ Task-batch std",
+      ]);
       expect(table.rows[1].vsBaseline).toBeDefined();
+      // The untrained row is the warm-up checkpoint: it was warmed up and trained no stage.
+      const base = readFileSync(join(out, "rows", "base", "seed-1", "metrics.jsonl"), "utf8");
+      expect(base).toContain('"stage":"warmup"');
+      expect(base).not.toContain('"stage":"s1"');
 
       const again = qlx(["ablate", file, "--out", out]);
-      expect(again.stderr).toContain("2 reused, 0 to run");
+      expect(again.stderr).toContain("3 reused, 0 to run");
       expect(again.status).toBe(0);
 
       const report = qlx(["report", out]);
