@@ -342,13 +342,22 @@ export function compileFile(path: string, opts: CompileOptions = {}): CompileRes
   const lowerOpts = { source, projectDir: session.project.root };
   if (target.keyword.name === "experiment") {
     const profile = opts.profile ?? null;
+    // The whole file is clean; the diagnostics to show are the compiled variant's own (with
+    // `--profile tiny`, the base's missing data files are not this compilation's concern), so
+    // the variant is checked in a fresh session.
+    const variant = profile === null ? session : open(path, opts);
     const block =
-      profile === null ? target : applyProfile(target, profile, target.headSpan, session.report);
-    if (block === undefined) return { diagnostics: session.sorted(), summary: [] };
-    const model = checkExperiment(block, ctx);
-    if (hasErrors(session.diagnostics)) return { diagnostics: session.sorted(), summary: [] };
+      profile === null ? target : applyProfile(target, profile, target.headSpan, variant.report);
+    if (block === undefined) return { diagnostics: variant.sorted(), summary: [] };
+    const model = checkExperiment(block, variant.checkContext());
+    if (hasErrors(variant.diagnostics)) return { diagnostics: variant.sorted(), summary: [] };
     const graph = lowerExperiment(model, { ...lowerOpts, profile });
-    return { ...checked, ir: IrDocument.parse(graph), summary: summarize(graph) };
+    return {
+      diagnostics: variant.sorted(),
+      project: session.project,
+      ir: IrDocument.parse(graph),
+      summary: summarize(graph),
+    };
   }
   const expanded = ablationVariants(session, target, opts.profile);
   if (expanded === undefined) return { diagnostics: session.sorted(), summary: [] };
