@@ -1,7 +1,13 @@
 // Reads the IR for the executor: typed access to a stage's nodes and the conversions from IR
 // values to the runtime libraries' option types. Semantics are fixed in lowering and in the
 // libraries; this file only translates names (IR snake_case → library options).
-import type { ExperimentIr, GraphNode, Merge, Stage } from "../../compiler/ir/schema.ts";
+import type {
+  Comparison,
+  ExperimentIr,
+  GraphNode,
+  Merge,
+  Stage,
+} from "../../compiler/ir/schema.ts";
 import type { AdvantageOptions } from "../rl/advantages.ts";
 import type { NegativeGradientClipOptions } from "../rl/clipping.ts";
 import type { MergeMethod } from "../merge/tensorMerge.ts";
@@ -81,4 +87,15 @@ export function mergeMethod(m: Merge): MergeMethod {
     case "sce":
       return { kind: "sce", topk: m.topk ?? 1 };
   }
+}
+
+/** Whether `x` satisfies an IR comparison such as `accuracy >= 0.3` or `pass_rate < 0.5`. */
+export function holds(c: Comparison, x: number): boolean {
+  return c.op === "<"
+    ? x < c.value
+    : c.op === "<="
+      ? x <= c.value
+      : c.op === ">"
+        ? x > c.value
+        : x >= c.value;
 }

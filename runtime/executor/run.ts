@@ -35,7 +35,7 @@ import type { Device } from "../tensor/session.ts";
 import { benchmarkExamples, stageExamples, taskStyle, type Example } from "./examples.ts";
 import { decodeAll, evalDecodeSettings, evaluateBenchmark } from "./evaluate.ts";
 import { RUN_FILES, type EvalRecord, type MetricsRecord, type RunSummary } from "./layout.ts";
-import { mergeMethod, stageNodes, stages } from "./plan.ts";
+import { holds, mergeMethod, stageNodes, stages } from "./plan.ts";
 import { Policy } from "./policy.ts";
 import { textTable, type Progress } from "./progress.ts";
 import { rlStep, STEP_METRICS } from "./rl-step.ts";
@@ -85,10 +85,6 @@ interface RunState {
 
 function sizeOr0(file: string): number {
   return existsSync(file) ? statSync(file).size : 0;
-}
-
-function compareOp(op: "<" | "<=" | ">" | ">=", a: number, b: number): boolean {
-  return op === "<" ? a < b : op === "<=" ? a <= b : op === ">" ? a > b : a >= b;
 }
 
 export async function runExperiment(ir: ExperimentIr, opts: RunOptions): Promise<RunSummary> {
@@ -366,9 +362,7 @@ export async function runExperiment(ir: ExperimentIr, opts: RunOptions): Promise
         })),
         retro.pass_rate.value,
         { maxInputTokens: stage.input, maxOutputTokens: stage.output },
-      ).carried.filter((idx) =>
-        compareOp(retro.pass_rate.op, rates.get(idx)!, retro.pass_rate.value),
-      );
+      ).carried.filter((idx) => holds(retro.pass_rate, rates.get(idx)!));
       examples = [
         ...own,
         ...carried.map((idx, k) => ({ ...prevExamples[idx]!, index: own.length + k })),

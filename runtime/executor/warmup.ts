@@ -9,6 +9,7 @@ import { UniformSampler } from "../rl/samplers/uniform.ts";
 import { byteTokenizer } from "../tokenizer/byte.ts";
 import { decodeAll } from "./evaluate.ts";
 import { encodeResponse, type Example } from "./examples.ts";
+import { holds } from "./plan.ts";
 import { packBatch, type Policy } from "./policy.ts";
 import type { Progress } from "./progress.ts";
 
@@ -20,10 +21,6 @@ export interface WarmupResult {
   readonly steps: number;
   readonly accuracy: number;
   readonly reachedTarget: boolean;
-}
-
-function compare(op: "<" | "<=" | ">" | ">=", a: number, b: number): boolean {
-  return op === "<" ? a < b : op === "<=" ? a <= b : op === ">" ? a > b : a >= b;
 }
 
 export async function warmup(
@@ -85,8 +82,7 @@ export async function warmup(
     if (step % w.check_every === 0 || step === w.steps) {
       acc = await accuracy(step);
       metrics["warmup/dev_accuracy"] = acc;
-      if (w.until_accuracy && compare(w.until_accuracy.op, acc, w.until_accuracy.value))
-        reached = true;
+      if (w.until_accuracy && holds(w.until_accuracy, acc)) reached = true;
     }
     onStep(step, metrics);
     progress.step({ step, extra: `loss ${ce.toFixed(3)} dev acc ${acc.toFixed(3)}` });
