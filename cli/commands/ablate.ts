@@ -1,4 +1,5 @@
 // `qlx ablate FILE [--profile P] [--seeds N] [--jobs J] [--out DIR]`.
+import { existsSync } from "node:fs";
 import * as nodePath from "node:path";
 import { runAblation } from "../../runtime/executor/ablate.ts";
 import { tableMarkdown } from "../../runtime/report/table.ts";
@@ -8,10 +9,12 @@ import { loadIr } from "../load-ir.ts";
 
 export const help = `qlx ablate — run every row of an ablation and write the table
 
-Usage: qlx ablate FILE [--profile P] [--name N] [--seeds N] [--jobs J] [--out DIR] [--device cpu|webgpu]
+Usage: qlx ablate FILE [--profile P] [--name N] [--seeds N] [--jobs J] [--out DIR] [--reuse DIR]... [--device cpu|webgpu]
 
 Every row × seed is one \`qlx run\` in its own process, at most J at a time (default 2).
-Finished runs of the same IR are reused; interrupted ones resume. DIR (default
+Finished runs of the same IR are reused; interrupted ones resume. --reuse DIR (repeatable)
+also takes finished runs of the same IR from another ablation's output (e.g. the base and
+GRPO rows that Tables 2, 4 and 5 share): they are copied, runs being deterministic. DIR (default
 runs/ABLATION[-PROFILE]) then holds rows/ROW/seed-S/ for each run and the table:
   table.md, table.csv, table.json   rows × benchmarks + Avg., mean ± 95% CI over seeds,
                                     each row's difference to the first row (resolved or
@@ -31,6 +34,7 @@ export async function run(argv: string[]): Promise<number> {
       seeds: { type: "string" },
       jobs: { type: "string", default: "2" },
       out: { type: "string" },
+      reuse: { type: "string", multiple: true },
       device: { type: "string", default: "cpu" },
     },
     help,
@@ -46,6 +50,10 @@ export async function run(argv: string[]): Promise<number> {
     return usageError("--jobs must be a positive integer", help);
   if (values.device !== "cpu" && values.device !== "webgpu")
     return usageError(`--device must be cpu or webgpu`, help);
+  for (const dir of values.reuse ?? []) {
+    if (!existsSync(nodePath.join(dir, "rows")))
+      return usageError(`--reuse ${dir}: not an ablation's output (no rows/ directory)`, help);
+  }
   const loaded = loadIr(positionals[0]!, values, "ablation");
   if ("exit" in loaded) return loaded.message ? usageError(loaded.message, help) : loaded.exit;
   if (loaded.ir.kind !== "ablation")
@@ -58,6 +66,7 @@ export async function run(argv: string[]): Promise<number> {
     projectDir: loaded.projectDir,
     ...(seeds !== undefined ? { seeds } : {}),
     jobs,
+    reuse: values.reuse ?? [],
     device: values.device,
     log: (line) => process.stderr.write(`${line}\n`),
   });

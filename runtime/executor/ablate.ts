@@ -1,9 +1,11 @@
 // `qlx ablate`: every row × seed of an ablation is an independent `qlx run` in its own
 // process (bounded by --jobs), so rows never share state and a crash costs one run. A run
 // whose directory already holds a summary for the same IR is reused; a killed one resumes.
+// Runs are deterministic for an IR, so a finished run of the same IR in another ablation's
+// output (`--reuse DIR`: tables that share their base and GRPO rows) is copied, not re-run.
 // When all are done, the final evaluation scores become the table (table.ts).
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AblationIr, ExperimentIr } from "../../compiler/ir/schema.ts";
@@ -26,6 +28,8 @@ export interface AblateOptions {
   /** Seeds per row; default: the ablation's own. */
   readonly seeds?: number;
   readonly jobs: number;
+  /** Other ablations' output directories whose finished runs of the same IR are copied. */
+  readonly reuse?: readonly string[];
   readonly device: "cpu" | "webgpu";
   readonly log: (line: string) => void;
 }
@@ -82,6 +86,39 @@ function finished(run: PlannedRun): RunSummary | undefined {
   return JSON.parse(readFileSync(summary, "utf8")) as RunSummary;
 }
 
+/** Finished runs in other ablations' output directories, by IR text. */
+function reusableRuns(dirs: readonly string[]): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const dir of dirs) {
+    const rows = join(dir, ABLATION_FILES.rows);
+    if (!existsSync(rows)) throw new Error(`--reuse ${dir}: no ${ABLATION_FILES.rows}/ directory`);
+    for (const row of readdirSync(rows, { withFileTypes: true })) {
+      if (!row.isDirectory()) continue;
+      for (const seed of readdirSync(join(rows, row.name), { withFileTypes: true })) {
+        const runDir = join(rows, row.name, seed.name);
+        if (!seed.isDirectory() || !existsSync(join(runDir, RUN_FILES.summary))) continue;
+        const ir = join(runDir, RUN_FILES.ir);
+        if (existsSync(ir) && !found.has(readFileSync(ir, "utf8")))
+          found.set(readFileSync(ir, "utf8"), runDir);
+      }
+    }
+  }
+  return found;
+}
+
+/** Copies a finished run of the same IR into `run.dir` (a partial copy is removed first). */
+function copyRun(from: string, run: PlannedRun): RunSummary | undefined {
+  rmSync(run.dir, { recursive: true, force: true });
+  mkdirSync(join(run.dir, ".."), { recursive: true });
+  // The summary is copied last: a copy interrupted midway is not taken for a finished run.
+  cpSync(from, run.dir, {
+    recursive: true,
+    filter: (src) => src !== join(from, RUN_FILES.summary),
+  });
+  cpSync(join(from, RUN_FILES.summary), join(run.dir, RUN_FILES.summary));
+  return finished(run);
+}
+
 function execute(
   run: PlannedRun,
   opts: AblateOptions,
@@ -126,13 +163,20 @@ export async function runAblation(ir: AblationIr, opts: AblateOptions): Promise<
   const runs = planRuns(ir, opts);
   const summaries = new Map<PlannedRun, RunSummary>();
   const failed: { run: PlannedRun; tail: string }[] = [];
+  const elsewhere = reusableRuns(opts.reuse ?? []);
+  let copied = 0;
   const todo = runs.filter((r) => {
-    const s = finished(r);
+    let s = finished(r);
+    const from = elsewhere.get(irText(r.ir));
+    if (s === undefined && from !== undefined) {
+      s = copyRun(from, r);
+      if (s) copied++;
+    }
     if (s) summaries.set(r, s);
     return s === undefined;
   });
   opts.log(
-    `${runs.length} runs (${ir.rows.length} rows × seeds), ${runs.length - todo.length} reused, ${todo.length} to run, ${opts.jobs} at a time`,
+    `${runs.length} runs (${ir.rows.length} rows × seeds), ${runs.length - todo.length} reused${copied > 0 ? ` (${copied} copied from --reuse)` : ""}, ${todo.length} to run, ${opts.jobs} at a time`,
   );
   // With several jobs each run gets one ORT thread: the processes share the cores.
   const threads = opts.jobs > 1 ? 1 : 0;

@@ -36,6 +36,15 @@ ablation smoke_table of base {
   }
   seeds = 1
 }
+
+// Shares its rows with smoke_table: with --reuse, nothing is re-run.
+ablation shared_rows of base {
+  rows {
+    "Base" { train = false }
+    "Same GRPO, other name" { sampler = uniform, advantage = grpo(std = group) }
+  }
+  seeds = 1
+}
 `;
 
 function qlx(args: string[]) {
@@ -61,7 +70,7 @@ describe("qlx ablate and qlx report", () => {
       const file = join(work, "t.qlx");
       writeFileSync(file, SOURCE);
       const out = join(work, "out");
-      const first = qlx(["ablate", file, "--out", out, "--jobs", "2"]);
+      const first = qlx(["ablate", file, "--name", "smoke_table", "--out", out, "--jobs", "2"]);
       expect(first.stderr).toContain("3 runs (3 rows × seeds), 0 reused, 3 to run");
       expect(first.status).toBe(0);
       expect(first.stdout).toContain("| GRPO |");
@@ -80,9 +89,32 @@ describe("qlx ablate and qlx report", () => {
       expect(base).toContain('"stage":"warmup"');
       expect(base).not.toContain('"stage":"s1"');
 
-      const again = qlx(["ablate", file, "--out", out]);
+      const again = qlx(["ablate", file, "--name", "smoke_table", "--out", out]);
       expect(again.stderr).toContain("3 reused, 0 to run");
       expect(again.status).toBe(0);
+
+      const shared = join(work, "shared");
+      const copied = qlx([
+        "ablate",
+        file,
+        "--name",
+        "shared_rows",
+        "--out",
+        shared,
+        "--reuse",
+        out,
+      ]);
+      expect(copied.stderr).toContain("2 reused (2 copied from --reuse), 0 to run");
+      expect(copied.status).toBe(0);
+      expect(
+        readFileSync(
+          join(shared, "rows", "same-grpo-other-name", "seed-1", "summary.json"),
+          "utf8",
+        ),
+      ).toBe(readFileSync(join(out, "rows", "grpo", "seed-1", "summary.json"), "utf8"));
+      const notAblation = qlx(["ablate", file, "--name", "shared_rows", "--reuse", work]);
+      expect(notAblation.status).toBe(2);
+      expect(notAblation.stderr).toContain("not an ablation's output");
 
       const report = qlx(["report", out]);
       expect(report.status).toBe(0);
