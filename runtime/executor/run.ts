@@ -360,9 +360,9 @@ export async function runExperiment(ir: ExperimentIr, opts: RunOptions): Promise
           passRate,
           inputTokens: prevExamples[index]!.prompt.length,
         })),
-        retro.pass_rate.value,
+        (rate) => holds(retro.pass_rate, rate),
         { maxInputTokens: stage.input, maxOutputTokens: stage.output },
-      ).carried.filter((idx) => holds(retro.pass_rate, rates.get(idx)!));
+      ).carried;
       examples = [
         ...own,
         ...carried.map((idx, k) => ({ ...prevExamples[idx]!, index: own.length + k })),

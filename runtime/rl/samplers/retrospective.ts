@@ -1,6 +1,6 @@
 // Retrospective sampling `hard(pass_rate < x)` between stages (QwenLong-L1's difficulty-aware
 // retrospective sampling, paper §4.1): the samples the previous stage found hard — pass rate
-// strictly below x — are carried into the next stage, keeping only those that fit the next
+// satisfying the comparison the file wrote (`< x`, `<= x`, ...) — are carried into the next stage, keeping only those that fit the next
 // stage's input/output limits ("applying difficulty filtering … using the input-output length
 // settings of the subsequent stage"). A sample's output need is its reference output length
 // when known; samples without one are judged by input length alone.
@@ -24,14 +24,12 @@ export interface RetrospectiveResult {
   readonly tooLong: number;
 }
 
+/** `isHard`: the file's comparison on a pass rate, e.g. `(r) => r < 0.5` for `hard(pass_rate < 0.5)`. */
 export function retrospectiveCarryOver(
   items: readonly RetrospectiveItem[],
-  passRateBelow: number,
+  isHard: (passRate: number) => boolean,
   next: StageLengthLimits,
 ): RetrospectiveResult {
-  if (!(passRateBelow > 0 && passRateBelow <= 1)) {
-    throw new Error(`retrospective hard(pass_rate < x): x must be in (0, 1], got ${passRateBelow}`);
-  }
   const carried: number[] = [];
   let tooEasy = 0;
   let tooLong = 0;
@@ -41,7 +39,7 @@ export function retrospectiveCarryOver(
         `retrospective: sample ${it.index} has pass rate ${it.passRate}, outside [0, 1]`,
       );
     }
-    if (!(it.passRate < passRateBelow)) tooEasy++;
+    if (!isHard(it.passRate)) tooEasy++;
     else if (it.inputTokens > next.maxInputTokens || (it.outputTokens ?? 0) > next.maxOutputTokens)
       tooLong++;
     else carried.push(it.index);

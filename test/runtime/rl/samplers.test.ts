@@ -200,9 +200,25 @@ describe("retrospective hard(pass_rate < x)", () => {
         { index: 3, passRate: 0, inputTokens: 100, outputTokens: 900 },
         { index: 4, passRate: 0.2, inputTokens: 2048, outputTokens: 512 },
       ],
-      0.5,
+      (rate) => rate < 0.5,
       { maxInputTokens: 2048, maxOutputTokens: 512 },
     );
     expect(r).toEqual({ carried: [0, 4], tooEasy: 1, tooLong: 2 });
+  });
+
+  it("applies the file's comparison: <= keeps a pass rate equal to x", () => {
+    const items = [0.25, 0.5, 0.75].map((passRate, index) => ({ index, passRate, inputTokens: 1 }));
+    const limits = { maxInputTokens: 8, maxOutputTokens: 8 };
+    expect(retrospectiveCarryOver(items, (r) => r < 0.5, limits).carried).toEqual([0]);
+    expect(retrospectiveCarryOver(items, (r) => r <= 0.5, limits).carried).toEqual([0, 1]);
+  });
+
+  it("rejects a pass rate outside [0, 1], naming the sample", () => {
+    expect(() =>
+      retrospectiveCarryOver([{ index: 7, passRate: 1.2, inputTokens: 1 }], (r) => r < 0.5, {
+        maxInputTokens: 8,
+        maxOutputTokens: 8,
+      }),
+    ).toThrow(/sample 7 has pass rate 1.2/);
   });
 });
