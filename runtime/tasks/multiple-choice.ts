@@ -6,15 +6,10 @@
 import { z } from "zod";
 import { choiceLetter } from "../data/schema.ts";
 import type { MultipleChoiceRecord } from "../data/schema.ts";
-import { buildDocumentContext, joinQuery } from "./documents.ts";
-import { drawFacts, drawValue, factDocument, factQuery } from "./facts.ts";
-import {
-  commonParamFields,
-  countRangeSchema,
-  distractorSimilaritySchema,
-  drawCount,
-  resolveSimilarity,
-} from "./types.ts";
+import { joinQuery } from "./documents.ts";
+import { drawFactSet, factRecord } from "./fact-context.ts";
+import { drawValue, factQuery } from "./facts.ts";
+import { commonParamFields, countRangeSchema, distractorSimilaritySchema } from "./types.ts";
 import type { TaskGenerator } from "./types.ts";
 
 export const multipleChoiceParams = z.strictObject({
@@ -31,12 +26,9 @@ export const multipleChoiceGenerator: TaskGenerator<MultipleChoiceParams> = {
   kind: "multiple_choice",
   params: multipleChoiceParams,
   generate(params, draw, env) {
-    const similarity = resolveSimilarity(params.style, params.distractorSimilarity);
-    const rng = draw.rng("facts");
+    const drawn = drawFactSet(params, draw);
+    const { rng, facts } = drawn;
     const tiny = params.style === "tiny";
-    const range = params.facts ?? (tiny ? { min: 1, max: 3 } : { min: 4, max: 12 });
-    const count = Math.max(1, drawCount(rng, range));
-    const facts = drawFacts(rng, params.style, count, similarity);
     const optionCount = params.choices ?? (tiny ? 2 : 4);
 
     const used = new Set([facts.target.value, ...facts.distractors.map((f) => f.value)]);
@@ -52,22 +44,14 @@ export const multipleChoiceGenerator: TaskGenerator<MultipleChoiceParams> = {
           core: `According to the documents, what is the ${attribute} of ${key}?`,
           inst: "Answer with the letter of the correct option only.",
         };
-    const { record } = buildDocumentContext({
+    return factRecord({
       kind: "multiple_choice",
-      style: params.style,
-      target: params.inputTokens,
+      knobs: params,
+      drawn,
       draw,
       env,
-      evidence: [factDocument(params.style, facts.target)],
-      distractors: facts.distractors.map((f) => factDocument(params.style, f)),
-      evidencePosition: params.evidencePosition,
       query,
-      meta: {
-        facts: count,
-        near_misses: facts.distractors.filter((f) => f.nearMiss).length,
-        distractor_similarity: similarity,
-        answer_value: facts.target.value,
-      },
+      meta: { answer_value: facts.target.value },
       build: (documents, evidence): MultipleChoiceRecord => ({
         id: draw.id,
         task: "multiple_choice",
@@ -78,6 +62,5 @@ export const multipleChoiceGenerator: TaskGenerator<MultipleChoiceParams> = {
         evidence,
       }),
     });
-    return record;
   },
 };

@@ -4,15 +4,10 @@
 
 import { z } from "zod";
 import type { ReadingRecord } from "../data/schema.ts";
-import { buildDocumentContext, joinQuery } from "./documents.ts";
-import { drawFacts, factDocument, factQuery } from "./facts.ts";
-import {
-  commonParamFields,
-  countRangeSchema,
-  distractorSimilaritySchema,
-  drawCount,
-  resolveSimilarity,
-} from "./types.ts";
+import { joinQuery } from "./documents.ts";
+import { drawFactSet, factRecord } from "./fact-context.ts";
+import { factQuery } from "./facts.ts";
+import { commonParamFields, countRangeSchema, distractorSimilaritySchema } from "./types.ts";
 import type { TaskGenerator } from "./types.ts";
 
 export const readingParams = z.strictObject({
@@ -27,37 +22,23 @@ export const readingGenerator: TaskGenerator<ReadingParams> = {
   kind: "reading",
   params: readingParams,
   generate(params, draw, env) {
-    const similarity = resolveSimilarity(params.style, params.distractorSimilarity);
-    const rng = draw.rng("facts");
-    const range =
-      params.facts ?? (params.style === "tiny" ? { min: 1, max: 3 } : { min: 4, max: 12 });
-    const count = Math.max(1, drawCount(rng, range));
-    const facts = drawFacts(rng, params.style, count, similarity);
-    const query = factQuery(params.style, facts.target, "Answer with the value only.");
-    const { record } = buildDocumentContext({
+    const drawn = drawFactSet(params, draw);
+    const query = factQuery(params.style, drawn.facts.target, "Answer with the value only.");
+    return factRecord({
       kind: "reading",
-      style: params.style,
-      target: params.inputTokens,
+      knobs: params,
+      drawn,
       draw,
       env,
-      evidence: [factDocument(params.style, facts.target)],
-      distractors: facts.distractors.map((f) => factDocument(params.style, f)),
-      evidencePosition: params.evidencePosition,
       query,
-      meta: {
-        facts: count,
-        near_misses: facts.distractors.filter((f) => f.nearMiss).length,
-        distractor_similarity: similarity,
-      },
       build: (documents, evidence): ReadingRecord => ({
         id: draw.id,
         task: "reading",
         question: joinQuery(query),
-        answer: facts.target.value,
+        answer: drawn.facts.target.value,
         documents,
         evidence,
       }),
     });
-    return record;
   },
 };
