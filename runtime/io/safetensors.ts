@@ -95,7 +95,7 @@ export class SafetensorsReader {
       if (size < 8)
         throw new Error(`${file}: not a safetensors file (${size} bytes, need at least 8)`);
       const lenBuf = Buffer.alloc(8);
-      readFully(fd, lenBuf, 0, file, "header length");
+      transferFully("read", fd, lenBuf, 0, file, "header length");
       const headerLen = Number(lenBuf.readBigUInt64LE(0));
       if (headerLen > MAX_HEADER_BYTES || 8 + headerLen > size) {
         throw new Error(
@@ -103,7 +103,7 @@ export class SafetensorsReader {
         );
       }
       const headerBuf = Buffer.alloc(headerLen);
-      readFully(fd, headerBuf, 8, file, "header");
+      transferFully("read", fd, headerBuf, 8, file, "header");
       let header: unknown;
       try {
         header = JSON.parse(headerBuf.toString("utf8"));
@@ -165,7 +165,14 @@ export class SafetensorsReader {
   private readInto(e: TensorEntry, bytes: Uint8Array): void {
     if (this.fd === undefined)
       throw new Error(`${this.file}: reader is closed (reading tensor "${e.name}")`);
-    readFully(this.fd, bytes, this.dataStart + e.begin, this.file, `tensor "${e.name}"`);
+    transferFully(
+      "read",
+      this.fd,
+      bytes,
+      this.dataStart + e.begin,
+      this.file,
+      `tensor "${e.name}"`,
+    );
   }
 }
 
@@ -229,7 +236,9 @@ function parseHeader(
   return { entries, metadata };
 }
 
-function readFully(
+/** Reads or writes all of `bytes` at `position`: one syscall may move fewer bytes than asked. */
+function transferFully(
+  io: "read" | "write",
   fd: number,
   bytes: Uint8Array,
   position: number,
@@ -238,8 +247,17 @@ function readFully(
 ): void {
   let done = 0;
   while (done < bytes.byteLength) {
-    const n = fs.readSync(fd, bytes, done, bytes.byteLength - done, position + done);
-    if (n === 0) throw new Error(`${file}: unexpected end of file reading ${what}`);
+    const length = bytes.byteLength - done;
+    const n =
+      io === "read"
+        ? fs.readSync(fd, bytes, done, length, position + done)
+        : fs.writeSync(fd, bytes, done, length, position + done);
+    if (n <= 0)
+      throw new Error(
+        io === "read"
+          ? `${file}: unexpected end of file reading ${what}`
+          : `${file}: write of ${what} made no progress`,
+      );
     done += n;
   }
 }
@@ -380,7 +398,7 @@ export class SafetensorsWriter {
     const tempFile = tempPathFor(file);
     const fd = fs.openSync(tempFile, "w");
     try {
-      writeFully(fd, header, 0, tempFile, "header");
+      transferFully("write", fd, header, 0, tempFile, "header");
     } catch (e) {
       fs.closeSync(fd);
       fs.rmSync(tempFile, { force: true });
@@ -417,7 +435,7 @@ export class SafetensorsWriter {
       );
     }
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    writeFully(this.fd, bytes, this.position, this.tempFile, `tensor "${name}"`);
+    transferFully("write", this.fd, bytes, this.position, this.tempFile, `tensor "${name}"`);
     this.position += bytes.byteLength;
     this.next++;
   }
@@ -442,21 +460,6 @@ export class SafetensorsWriter {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
     fs.rmSync(this.tempFile, { force: true });
-  }
-}
-
-function writeFully(
-  fd: number,
-  bytes: Uint8Array,
-  position: number,
-  file: string,
-  what: string,
-): void {
-  let done = 0;
-  while (done < bytes.byteLength) {
-    const n = fs.writeSync(fd, bytes, done, bytes.byteLength - done, position + done);
-    if (n <= 0) throw new Error(`${file}: write of ${what} made no progress`);
-    done += n;
   }
 }
 
