@@ -20,6 +20,18 @@ torch.set_num_threads(1)
 DTYPES = {"float32": np.float32, "int64": np.int64, "bool": np.bool_}
 
 
+def save(folder, out):
+    """Writes each tensor as DIR/out/<name>.bin (float32) and their shapes to DIR/out/manifest.json."""
+    os.makedirs(os.path.join(folder, "out"), exist_ok=True)
+    shapes = {}
+    for n, t in out.items():
+        arr = t.detach().to(torch.float32).numpy()
+        arr.tofile(os.path.join(folder, "out", n + ".bin"))
+        shapes[n] = list(arr.shape)
+    with open(os.path.join(folder, "out", "manifest.json"), "w") as f:
+        json.dump(shapes, f)
+
+
 def load(folder, name, spec):
     data = np.fromfile(os.path.join(folder, name + ".bin"), dtype=DTYPES[spec["dtype"]])
     return torch.from_numpy(data.reshape(spec["shape"]).copy())
@@ -116,14 +128,7 @@ def main():
             out["param." + n] = params[n]
             state = opt.state[params[n]]
             out["m." + n], out["v." + n] = state["exp_avg"], state["exp_avg_sq"]
-    os.makedirs(os.path.join(folder, "out"), exist_ok=True)
-    shapes = {}
-    for n, t in out.items():
-        arr = t.detach().to(torch.float32).numpy()
-        arr.tofile(os.path.join(folder, "out", n + ".bin"))
-        shapes[n] = list(arr.shape)
-    with open(os.path.join(folder, "out", "manifest.json"), "w") as f:
-        json.dump(shapes, f)
+    save(folder, out)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import load, policy_loss  # noqa: E402
+from model import load, policy_loss, save  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -32,14 +32,7 @@ def main():
         loss.backward()
         out[case["name"] + ".loss"] = loss.detach().reshape(1)
         out[case["name"] + ".grad"] = logits.grad
-    os.makedirs(os.path.join(folder, "out"), exist_ok=True)
-    shapes = {}
-    for n, t in out.items():
-        arr = t.detach().to(torch.float32).numpy()
-        arr.tofile(os.path.join(folder, "out", n + ".bin"))
-        shapes[n] = list(arr.shape)
-    with open(os.path.join(folder, "out", "manifest.json"), "w") as f:
-        json.dump(shapes, f)
+    save(folder, out)
 
 
 if __name__ == "__main__":
