@@ -182,3 +182,75 @@ export function agentTemplate(
 ): AgentTemplate {
   return style === "tiny" ? tinyTemplate(plan, tokenizer) : naturalTemplate(plan, tokenizer);
 }
+
+/** A piece of a template's text: literal text, or a slot filled when a prompt is rendered. */
+export type TemplatePart = string | { readonly slot: "core" | "inst" | "memory" | "plan" };
+
+/**
+ * A template as data, for renderers outside this runtime (the verl bundle's qlx_verl renders
+ * the same prompts in Python): the reading step is BOS, `stepHead`, the chunk's tokens,
+ * `stepTail`; the answer step is BOS, `answer` (`answerNoInst` when q_inst is ""). Derived by
+ * rendering this module's own templates with slot markers, so the data cannot drift from them.
+ */
+export interface AgentTemplateText {
+  readonly style: TaskStyle;
+  readonly plan: boolean;
+  readonly stepHead: readonly TemplatePart[];
+  readonly stepTail: readonly TemplatePart[];
+  readonly answer: readonly TemplatePart[];
+  readonly answerNoInst: readonly TemplatePart[];
+  /** The tags parseStep looks for (memory, then plan after it). */
+  readonly markers: Markers;
+}
+
+const SLOT_NAMES = ["core", "inst", "memory", "plan"] as const;
+// Private-use code points: no task text holds them, so a slot marker cannot be mistaken for text.
+const slotMarker = (name: string) => `\uE000${name}\uE001`;
+
+function toParts(text: string): TemplatePart[] {
+  const parts: TemplatePart[] = [];
+  for (const piece of text.split(/(\uE000[a-z]+\uE001)/)) {
+    if (piece === "") continue;
+    const name = SLOT_NAMES.find((n) => slotMarker(n) === piece);
+    parts.push(name === undefined ? piece : { slot: name });
+  }
+  return parts;
+}
+
+export function agentTemplateText(style: TaskStyle, plan: boolean): AgentTemplateText {
+  // A tokenizer that records what it is asked to encode: each text becomes one token, its
+  // negative index, so the prompt's layout (BOS, texts, chunk) can be read back.
+  const texts: string[] = [];
+  const recorder: Tokenizer = {
+    ...byteTokenizer,
+    encode: (text) => {
+      texts.push(text);
+      return [-texts.length];
+    },
+  };
+  const CHUNK = 1_000_000;
+  const template = agentTemplate(style, plan, recorder);
+  const query = { core: slotMarker("core"), inst: slotMarker("inst") };
+  const state = { memory: slotMarker("memory"), plan: slotMarker("plan") };
+  const textOf = (ids: readonly number[], layout: string): string[] => {
+    const shape = ids.map((t) => (t === CHUNK ? "chunk" : t < 0 ? "text" : "bos")).join(" ");
+    if (shape !== layout)
+      throw new Error(`agent template ${style}: prompt layout '${shape}', expected '${layout}'`);
+    return ids.filter((t) => t < 0).map((t) => texts[-1 - t]!);
+  };
+  const [stepHead, stepTail] = textOf(
+    template.stepPrompt(query, state, [CHUNK]),
+    "bos text chunk text",
+  );
+  const [answer] = textOf(template.answerPrompt(query, state), "bos text");
+  const [answerNoInst] = textOf(template.answerPrompt({ ...query, inst: "" }, state), "bos text");
+  return {
+    style,
+    plan,
+    stepHead: toParts(stepHead!),
+    stepTail: toParts(stepTail!),
+    answer: toParts(answer!),
+    answerNoInst: toParts(answerNoInst!),
+    markers: style === "tiny" ? TINY_MARKERS : NATURAL_MARKERS,
+  };
+}

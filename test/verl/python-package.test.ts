@@ -44,6 +44,8 @@ describe("qlx_verl package", () => {
       "prepare_data",
       "main",
       "settings",
+      "memory_agent",
+      "agent_rollout",
     ]) {
       expect(modules, m).toContain(m);
     }

@@ -89,14 +89,6 @@ function capabilityDiagnostics(ir: ExperimentIr, span: Span): Diagnostic[] {
         }),
       );
     }
-    if (stageNode(s, "rollout").agent !== null) {
-      out.push(
-        diag("QLX7016", span, {
-          what: `the memory agent of stage '${s.name}'`,
-          why: "multi-turn memory-agent rollouts are not generated for verl v0.4 yet",
-        }),
-      );
-    }
     const opt = stageNode(s, "optimizer");
     if (opt.betas[0] !== 0.9 || opt.betas[1] !== 0.999 || opt.eps !== 1e-8) {
       out.push(

@@ -114,6 +114,11 @@ export const VERL_RUNTIME_NAMES = {
   advantageFunction: { "0.4.0": "compute_advantage" },
   /** `fit()` imports the metrics logger from here when it starts (ray_trainer.py L954). */
   trackingModule: { "0.4.0": "verl.utils.tracking" },
+  /**
+   * The class `fit()` builds each batch with, looked up in trainerModule (ray_trainer.py L989);
+   * a memory-agent stage rebinds it for the call (qlx_verl/agent_rollout.py).
+   */
+  dataProtoClass: { "0.4.0": "DataProto" },
   trackingClass: { "0.4.0": "Tracking" },
   mainModule: { "0.4.0": "verl.trainer.main_ppo" },
   datasetFactory: { "0.4.0": "create_rl_dataset" },

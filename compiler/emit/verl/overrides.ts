@@ -48,12 +48,15 @@ export function stageOverrides(
   const reward = stageNode(stage, "reward");
   const loss = stageNode(stage, "loss");
   const optimizer = stageNode(stage, "optimizer");
-  const tokensPerSequence = rollout.max_input + rollout.max_output;
+  // A memory-agent stage's rows are its steps: a reading step generates up to `memory` tokens,
+  // the answer step up to the stage's output, and verl pads every row to one response length.
+  const responseLength = Math.max(rollout.max_output, rollout.agent?.memory ?? 0);
+  const tokensPerSequence = rollout.max_input + responseLength;
 
   set("trainFiles", `{data_dir}/${stage.name}/train.parquet`);
   set("valFiles", `{data_dir}/${stage.name}/val.parquet`);
   set("maxPromptLength", rollout.max_input);
-  set("maxResponseLength", rollout.max_output);
+  set("maxResponseLength", responseLength);
   set("trainBatchSize", sampler.batch);
   set("truncation", dataset.truncate);
   set("shuffle", sampler.op === "uniform");

@@ -1,7 +1,10 @@
 // The IR-derived constants the generated Python reads (`qlx_verl/config.json`) and the mergekit
 // configurations of the schedule's merges. The stage graphs are copied as the IR has them, so
 // the Python implements exactly the nodes the compiler lowered (defaults resolved in lowering).
+// A memory-agent stage also carries its prompt templates, taken from runtime/agent/templates.ts
+// (the one source of the agent's wording).
 import { stringify } from "yaml";
+import { agentTemplateText, type AgentTemplateText } from "../../../runtime/agent/templates.ts";
 import type { ExperimentIr, Merge, Stage } from "../../ir/schema.ts";
 import { stageNode } from "./overrides.ts";
 import { verlRuntimeNames, type VerlVersion } from "./keys.ts";
@@ -15,7 +18,14 @@ export interface PluginConfig {
   readonly judge: Record<string, unknown> | null;
   readonly stages: Record<
     string,
-    { name: string; input: number; output: number; steps: number; nodes: unknown[] }
+    {
+      name: string;
+      input: number;
+      output: number;
+      steps: number;
+      nodes: unknown[];
+      agent_template?: AgentTemplateText;
+    }
   >;
   readonly schedule: Record<string, unknown>[];
 }
@@ -41,12 +51,16 @@ export function pluginConfig(ir: ExperimentIr, version: VerlVersion): PluginConf
       schedule.push({ kind: "merge", name: entry.name, from: null, models: entry.models });
       continue;
     }
+    const agent = stageNode(entry, "rollout").agent;
     stages[entry.name] = {
       name: entry.name,
       input: entry.input,
       output: entry.output,
       steps: entry.steps,
       nodes: entry.nodes,
+      // The memory agent's prompts, rendered by qlx_verl/memory_agent.py from the runtime's own
+      // templates (natural style: the bundle trains Hugging Face models).
+      ...(agent === null ? {} : { agent_template: agentTemplateText("natural", agent.plan) }),
     };
     const retro = stageNode(entry, "dataset").retrospective;
     schedule.push({

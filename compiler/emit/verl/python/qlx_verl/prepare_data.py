@@ -10,7 +10,10 @@ One row per record (examples/data_preprocess/gsm8k.py is verl's canonical produc
     ability       the record's task kind
     reward_model  {"style": "rule", "ground_truth": answer}
     extra_info    {"index", "id", "question", "aliases", "choices", "value", "unit", "prefix",
-                   "input_tokens", "output_tokens"} -- what the rewards and retrospective read
+                   "input_tokens", "output_tokens"} -- what the rewards and retrospective read;
+                  in a memory-agent stage also "agent_core", "agent_inst" (the query split, Section
+                  2.3) and the context as "agent_context" text or an "agent_context_path" file
+                  (contexts over --inline-context-chars); its prompt is then the query alone
 Token counts use the policy's own tokenizer with its chat template (transformers, installed with
 verl), so they are the counts verl's `data.max_prompt_length` is compared with. Prompts longer than
 a stage's input limit are cut in the middle by verl itself (`data.truncation=middle`, keeping the
@@ -24,22 +27,56 @@ import argparse
 import hashlib
 import json
 import os
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import settings
 
 EXTRA_FIELDS = ("question", "aliases", "choices", "value", "unit", "prefix")
 
 
-def render_prompt(record: Dict[str, Any]) -> str:
+def render_context(record: Dict[str, Any]) -> str:
+    """The context part of the prompt: documents or conversation."""
     if record["task"] == "dialogue_memory":
         tags = {"system": "System", "user": "User", "assistant": "Assistant"}
-        context = "".join(f"{tags[m['role']]}: {m['content']}\n\n" for m in record["conversation"])
-    else:
-        context = "".join(f"{d['text']}\n\n" if d["title"] == "" else f"{d['title']}\n{d['text']}\n\n" for d in record["documents"])
+        return "".join(f"{tags[m['role']]}: {m['content']}\n\n" for m in record["conversation"])
+    return "".join(f"{d['text']}\n\n" if d["title"] == "" else f"{d['title']}\n{d['text']}\n\n" for d in record["documents"])
+
+
+def render_prompt(record: Dict[str, Any]) -> str:
+    context = render_context(record)
     if record["task"] != "multiple_choice":
         return context + record["question"]
     return context + record["question"] + "".join(f"\n{chr(65 + i)}) {c}" for i, c in enumerate(record["choices"]))
+
+
+def agent_query(record: Dict[str, Any]) -> Tuple[str, str]:
+    """The memory agent's query split (Section 2.3) as runtime/agent/templates.ts `agentQuery` makes it:
+    the prompt's non-context part, with the record's meta.q_inst moved out when its generator recorded
+    the split (meta.q_core replaces the question); otherwise the whole of it is the core."""
+    problem = render_prompt(record)[len(render_context(record)) :]
+    meta = record.get("meta") or {}
+    core, inst = meta.get("q_core"), meta.get("q_inst")
+    if isinstance(core, str) and isinstance(inst, str) and inst != "" and record["question"] in problem:
+        return problem.replace(record["question"], core, 1), inst
+    return problem, ""
+
+
+def agent_row(row: Dict[str, Any], record: Dict[str, Any], context_dir: str, inline_chars: int) -> Dict[str, Any]:
+    """A memory-agent stage's row: the agent reads the context from extra_info (text, or a file for
+    documents longer than `inline_chars`), so the prompt verl tokenizes is the query alone."""
+    core, inst = agent_query(record)
+    context = render_context(record)
+    extra = {**row["extra_info"], "agent_core": core, "agent_inst": inst, "agent_context": None, "agent_context_path": None}
+    if len(context) > inline_chars:
+        os.makedirs(context_dir, exist_ok=True)
+        path = os.path.abspath(os.path.join(context_dir, f"{extra['index']}.txt"))
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(context)
+        extra["agent_context_path"] = path
+    else:
+        extra["agent_context"] = context
+    prompt = [{"role": "user", "content": core if inst == "" else f"{core}\n{inst}"}]
+    return {**row, "prompt": prompt, "extra_info": extra}
 
 
 def stable_index(task: str, record_id: str) -> int:
@@ -106,6 +143,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     p.add_argument("--tokenizer", required=True, help="HF model id or path whose tokenizer counts tokens")
     p.add_argument("--out", required=True)
     p.add_argument("--val-fraction", type=float, default=0.02)
+    p.add_argument("--inline-context-chars", type=int, default=1_000_000, help="memory-agent stages: longer contexts are written to files beside the parquet")
     a = p.parse_args(argv)
 
     import pandas as pd
@@ -116,17 +154,22 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     val: Dict[str, List[Dict[str, Any]]] = {}
     for task, spec in cfg["tasks"].items():
         records = read_jsonl(os.path.join(a.project, spec["data"]))
-        built = [(r["id"], to_row(task, r, count)) for r in records]
+        built = [(r["id"], (to_row(task, r, count), r)) for r in records]
         held_out = validation_ids([rid for rid, _ in built], a.val_fraction)
-        val[task] = [row for rid, row in built if rid in held_out]
-        rows[task] = [row for rid, row in built if rid not in held_out]
+        val[task] = [pair for rid, pair in built if rid in held_out]
+        rows[task] = [pair for rid, pair in built if rid not in held_out]
         print(f"prepare_data: task {task}: {len(rows[task])} train, {len(val[task])} val rows from {spec['data']}")
     for name, stage in cfg["stages"].items():
         tasks = next(n for n in stage["nodes"] if n["kind"] == "dataset")["tasks"]
+        agent = next(n for n in stage["nodes"] if n["kind"] == "rollout").get("agent")
         folder = os.path.join(a.out, name)
         os.makedirs(folder, exist_ok=True)
         for split, source in (("train", rows), ("val", val)):
-            frame = pd.DataFrame([row for t in tasks for row in source[t]])
+            if agent is None:
+                frame = pd.DataFrame([row for t in tasks for row, _ in source[t]])
+            else:
+                contexts = os.path.join(folder, "contexts")
+                frame = pd.DataFrame([agent_row(row, record, contexts, a.inline_context_chars) for t in tasks for row, record in source[t]])
             frame.to_parquet(os.path.join(folder, f"{split}.parquet"), index=False)
         print(f"prepare_data: stage {name}: tasks {', '.join(tasks)} -> {folder}")
 

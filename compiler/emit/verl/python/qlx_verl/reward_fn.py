@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Optional, Sequence
 
 from qlx_verl import rewards, settings
+from qlx_verl.agent_rollout import READING_STEP_KEY
 from qlx_verl.judge import JudgeClient, JudgeFailure
 
 _judge: Optional[JudgeClient] = None
@@ -94,6 +95,9 @@ def compute_score(data_source, solution_str, ground_truth, extra_info=None, **_r
     if data_source not in tasks:
         raise KeyError(f"qlx_verl: data_source {data_source!r} is not a task of this experiment ({', '.join(tasks)})")
     info = dict(extra_info or {})
+    if info.get(READING_STEP_KEY):
+        # A memory-agent reading step (or padding row): the trajectory is scored on its answer row.
+        return {"score": 0.0, "judged": 0.0, "judge_failed": 0.0}
     golds = rewards.gold_answers(ground_truth, info)
     outcome = _Outcome()
     score = evaluate(tasks[data_source]["reward"], solution_str, golds, info, outcome)
