@@ -15,6 +15,7 @@ import {
   declarations,
   loadProject,
   type Declared,
+  type ParseSource,
   type Project,
   type SourceHost,
 } from "./project.ts";
@@ -23,7 +24,7 @@ import { checkExpr } from "./typecheck.ts";
 import { num, str } from "./values.ts";
 
 export { IR_VERSION, type IrDocument };
-export type { SourceHost, Project };
+export type { SourceHost, Project, ParseSource };
 
 export const nodeHost: SourceHost = {
   readFile: (p) => {
@@ -43,6 +44,12 @@ export interface CompileOptions {
   readonly name?: string;
   readonly projectDir?: string;
   readonly host?: SourceHost;
+  /**
+   * How each loaded file's text is parsed; `parse` by default. The language server passes its
+   * cache of (incremental) parses, so a check after an edit re-parses only the edited block.
+   * It must return what `parse` would.
+   */
+  readonly parse?: ParseSource;
 }
 
 export interface CheckResult {
@@ -280,7 +287,7 @@ function experimentVariants(session: Session, exp: Block): Variant[] {
 
 function open(path: string, opts: CompileOptions): Session {
   const host = opts.host ?? nodeHost;
-  const project = loadProject(path, host, opts.projectDir);
+  const project = loadProject(path, host, opts.projectDir, opts.parse);
   if (project === undefined) throw new Error(`cannot read ${path}`);
   return new Session(project, host);
 }

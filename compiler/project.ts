@@ -4,7 +4,7 @@
 import * as nodePath from "node:path";
 import type { Block, File } from "../language/ast.ts";
 import { diag, type Diagnostic } from "../language/diagnostics.ts";
-import { parse } from "../language/index.ts";
+import { parse, type ParseResult } from "../language/index.ts";
 import { nameOf } from "./check.ts";
 
 export interface SourceHost {
@@ -45,10 +45,14 @@ export function confine(root: string, fromFile: string, rel: string): string | u
   return inside.startsWith("..") || nodePath.isAbsolute(inside) ? undefined : abs;
 }
 
+/** Text → AST + syntax diagnostics; `parse` unless a caller keeps parses (the editor does). */
+export type ParseSource = (text: string, path: string) => ParseResult;
+
 export function loadProject(
   entry: string,
   host: SourceHost,
   projectDir?: string,
+  parseSource: ParseSource = parse,
 ): Project | undefined {
   const entryPath = nodePath.resolve(entry);
   const root =
@@ -58,7 +62,7 @@ export function loadProject(
   const load = (path: string): LoadedFile | undefined => {
     const text = host.readFile(path);
     if (text === undefined) return undefined;
-    const { ast, diagnostics: syntax } = parse(text, path);
+    const { ast, diagnostics: syntax } = parseSource(text, path);
     const file = { path, text, ast };
     files.set(path, file);
     diagnostics.push(...syntax);

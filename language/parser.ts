@@ -346,12 +346,19 @@ const parser = new QlxCstParser();
  */
 export const MAX_NESTING = 64;
 
-/** The tokens up to the first bracket that opens level MAX_NESTING + 1, and that bracket. */
-export function limitNesting(tokens: readonly IToken[]): {
+/**
+ * The tokens up to the first bracket that opens level MAX_NESTING + 1, and that bracket.
+ * `enclosing` is how many brackets are already open before the first token (a block re-parsed
+ * on its own by `incremental.ts` sits inside its parents' bodies).
+ */
+export function limitNesting(
+  tokens: readonly IToken[],
+  enclosing = 0,
+): {
   tokens: readonly IToken[];
   tooDeep?: IToken;
 } {
-  let depth = 0;
+  let depth = enclosing;
   for (let i = 0; i < tokens.length; i++) {
     const type = tokens[i]!.tokenType;
     if (type === LBrace || type === LParen || type === LBracket) {

@@ -6,6 +6,8 @@ import type { ScheduleGraph } from "../schedule.ts";
 export interface CheckInput {
   readonly model: ExperimentModel;
   readonly graph: ScheduleGraph;
+  /** Each stage's and merge's index in `graph.order`, for order tests without a scan. */
+  readonly position: ReadonlyMap<string, number>;
   report(d: Diagnostic): void;
 }
 

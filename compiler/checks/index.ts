@@ -65,7 +65,9 @@ export const CHECKS: {
 };
 
 export function runChecks(model: ExperimentModel, report: (d: Diagnostic) => void): void {
-  const input: CheckInput = { model, graph: scheduleGraph(model), report };
+  const graph = scheduleGraph(model);
+  const position = new Map(graph.order.map((name, i) => [name, i]));
+  const input: CheckInput = { model, graph, position, report };
   for (const c of CHECKS.experiment) c(model, input);
   for (const m of model.models) for (const c of CHECKS.model) c(m, input);
   for (const t of model.tasks) for (const c of CHECKS.task) c(t, input);

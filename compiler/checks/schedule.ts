@@ -45,7 +45,7 @@ export function checkScheduleAcyclic(m: ExperimentModel, { graph, report }: Chec
   }
 }
 
-export function checkStageStart(s: StageModel, { graph, report }: CheckInput): void {
+export function checkStageStart(s: StageModel, { graph, position, report }: CheckInput): void {
   if (s.from === undefined) return;
   const target = graph.nodes.get(s.from.name);
   if (target === undefined) {
@@ -58,9 +58,8 @@ export function checkStageStart(s: StageModel, { graph, report }: CheckInput): v
     );
     return;
   }
-  const order = graph.order;
   // A forward `from` that closes a cycle is reported once, as the cycle.
-  if (order.indexOf(s.from.name) > order.indexOf(s.name) && !ancestors(graph, s.name).has(s.name)) {
+  if (position.get(s.from.name)! > position.get(s.name)! && !ancestors(graph, s.name).has(s.name)) {
     report(diag("QLX4002", s.from.span, { name: s.name, target: s.from.name }));
   }
 }
@@ -118,13 +117,16 @@ export function checkStageContext(s: StageModel, { model, graph, report }: Check
 export function checkRetrospective(s: StageModel, { graph, report }: CheckInput): void {
   const r = s.fields.get("retrospective");
   if (r?.k !== "call") return;
-  const stagesBefore = graph.order
-    .slice(0, graph.order.indexOf(s.name))
-    .filter((n) => graph.nodes.get(n)?.kind === "stage");
-  if (stagesBefore.length === 0) report(diag("QLX4009", r.span, { stage: s.name }));
+  // Stops at the first stage: a scan per stage, not a copy of the order before it (a recipe
+  // of hundreds of stages made this check quadratic).
+  for (const n of graph.order) {
+    if (n === s.name) break;
+    if (graph.nodes.get(n)?.kind === "stage") return;
+  }
+  report(diag("QLX4009", r.span, { stage: s.name }));
 }
 
-export function checkInputGrows(s: StageModel, { model, graph, report }: CheckInput): void {
+export function checkInputGrows(s: StageModel, { graph, report }: CheckInput): void {
   const start = graph.startOf.get(s.name);
   const prev = start === null || start === undefined ? undefined : graph.nodes.get(start);
   if (
@@ -135,7 +137,7 @@ export function checkInputGrows(s: StageModel, { model, graph, report }: CheckIn
     return;
   const a = num(prev.fields.get("input"));
   const b = num(s.fields.get("input"));
-  if (a !== undefined && b !== undefined && b < a && model.schedule.includes(s)) {
+  if (a !== undefined && b !== undefined && b < a) {
     report(diag("QLX4012", s.fields.get("input")?.span ?? s.node.headSpan, { stage: s.name }));
   }
 }

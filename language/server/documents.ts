@@ -2,13 +2,16 @@
 // Parsed (AST + syntax diagnostics + identifier index, enough for hover, completion and
 // navigation) → Checked (the compiler's diagnostics for the file and its `use` imports). An
 // edit drops a document back to Parsed, and so does an edit to any file it imports, so no
-// feature ever reads check results older than the text it sees.
+// feature ever reads check results older than the text it sees. Parses go through one
+// `ParseCache`, so the check and the features share a parse and an edit re-parses only the
+// edited block.
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { checkFile, nodeHost, type SourceHost } from "../../compiler/index.ts";
+import { checkFile, nodeHost, type ParseSource, type SourceHost } from "../../compiler/index.ts";
 import type { File } from "../ast.ts";
 import type { Diagnostic } from "../diagnostics.ts";
-import { LineIndex, parse } from "../index.ts";
+import { LineIndex } from "../index.ts";
 import { indexFile, type FileIndex } from "./file-index.ts";
+import { ParseCache } from "./parse-cache.ts";
 
 export type DocumentState = "parsed" | "checked";
 
@@ -30,7 +33,7 @@ interface Entry {
   readonly path: string;
   readonly version: number;
   readonly text: string;
-  /** Its AST comes from the check, which parses the file anyway, or from the first feature that needs it. */
+  /** Parsed when the check or the first feature that needs the AST asks for it. */
   readonly document: LazyDocument;
   state: DocumentState;
   /** Diagnostics of this file from checking it as the entry; valid in state `checked`. */
@@ -48,8 +51,8 @@ export function pathToUri(path: string): string {
 }
 
 /**
- * A document whose AST is built on first use, or handed over by a check that parsed the same
- * text: completion reads only the text around the cursor, so it never waits for a parse.
+ * A document whose AST is built on first use (from the parse cache, where the check put it):
+ * completion reads only the text around the cursor, so it never waits for a parse.
  */
 class LazyDocument implements ParsedDocument {
   readonly lines: LineIndex;
@@ -61,6 +64,7 @@ class LazyDocument implements ParsedDocument {
     readonly path: string,
     readonly version: number,
     readonly text: string,
+    private readonly parseSource: ParseSource,
   ) {
     this.lines = new LineIndex(text);
     for (let i = 0; i < text.length; i++) {
@@ -69,14 +73,12 @@ class LazyDocument implements ParsedDocument {
     }
   }
 
-  /** Adopts the AST a check built from this exact text, unless one was built already. */
-  provide(ast: File): void {
-    this.parsed ??= { ast, index: indexFile(ast) };
-  }
-
   private get tree(): { ast: File; index: FileIndex } {
-    if (this.parsed === undefined) this.provide(parse(this.text, this.path).ast);
-    return this.parsed!;
+    if (this.parsed === undefined) {
+      const { ast } = this.parseSource(this.text, this.path);
+      this.parsed = { ast, index: indexFile(ast) };
+    }
+    return this.parsed;
   }
 
   get ast(): File {
@@ -90,6 +92,7 @@ class LazyDocument implements ParsedDocument {
 
 export class DocumentStore {
   private readonly entries = new Map<string, Entry>();
+  private readonly parses = new ParseCache();
 
   /** Open documents shadow the disk, so unsaved text is what gets checked. */
   readonly host: SourceHost = {
@@ -105,7 +108,7 @@ export class DocumentStore {
       path,
       version,
       text,
-      document: new LazyDocument(uri, path, version, text),
+      document: new LazyDocument(uri, path, version, text, this.parses.parse),
       state: "parsed",
       diagnostics: [],
       dependencies: new Set([path]),
@@ -139,11 +142,9 @@ export class DocumentStore {
     const entry = this.entries.get(uri);
     if (entry === undefined) return [];
     if (entry.state === "checked") return entry.diagnostics;
-    const result = checkFile(entry.path, { host: this.host });
+    const result = checkFile(entry.path, { host: this.host, parse: this.parses.parse });
     entry.diagnostics = result.diagnostics.filter((d) => d.span.file === entry.path);
     entry.dependencies = new Set(result.project?.files.keys() ?? [entry.path]);
-    const loaded = result.project?.files.get(entry.path);
-    if (loaded !== undefined && loaded.text === entry.text) entry.document.provide(loaded.ast);
     entry.state = "checked";
     return entry.diagnostics;
   }
@@ -174,7 +175,7 @@ export class DocumentStore {
   private readClosed(path: string): ParsedDocument | undefined {
     const text = nodeHost.readFile(path);
     if (text === undefined) return undefined;
-    return new LazyDocument(pathToUri(path), path, 0, text);
+    return new LazyDocument(pathToUri(path), path, 0, text, this.parses.parse);
   }
 
   private byPath(path: string): Entry | undefined {

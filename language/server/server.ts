@@ -1,6 +1,7 @@
 // The qlx language server: wires the document store and the feature modules to an LSP
-// connection. Text sync is full (files are small and parsing is the expensive step anyway);
-// checks run after the current burst of messages, so typing fast re-checks once.
+// connection. Text sync is full: the parse cache finds the edited range itself by comparing
+// with the previous text (a fraction of a millisecond on a 5,000-line file) and re-parses
+// only the edited block. A check runs right after the message that made a document stale.
 import {
   TextDocumentSyncKind,
   type Connection,
@@ -59,13 +60,6 @@ function help(fn: Parameters<typeof fnSignature>[0], active: number): SignatureH
   };
 }
 
-/**
- * Quiet time before a check: long enough that a completion sent with the keystroke is
- * answered from the text first (bench/lsp.ts, "completion right after an edit"), short
- * next to the check itself.
- */
-const CHECK_DELAY_MS = 20;
-
 export function startServer(connection: Connection): void {
   const store = new DocumentStore();
   const pending = new Set<string>();
@@ -81,14 +75,14 @@ export function startServer(connection: Connection): void {
     for (const u of uris) pending.add(u);
     if (scheduled) return;
     scheduled = true;
-    // A timer, not setImmediate: requests that arrived with the edit (completion while
-    // typing) are served from the text first, then the file is checked.
-    setTimeout(() => {
+    // No quiet time: an incremental re-check of a one-line edit takes milliseconds, less than
+    // a delay long enough to batch keystrokes would add to every one of them (bench/lsp.ts).
+    setImmediate(() => {
       scheduled = false;
       const now = [...pending];
       pending.clear();
       for (const u of now) publish(u);
-    }, CHECK_DELAY_MS);
+    });
   };
   const withDoc =
     <P extends { textDocument: { uri: string } }, R>(

@@ -1,0 +1,334 @@
+// Incremental re-parsing for the editor: after an edit, re-parse only the innermost block that
+// contains it and splice that block into the previous tree. A recipe is one experiment block
+// holding hundreds of stages, so re-parsing "the top-level block" would re-parse everything;
+// the innermost enclosing block is usually a single stage or task of a few lines.
+//
+// Why splicing gives exactly the tree `parse` would build: the edit lies strictly inside the
+// block, so the text before it is unchanged and the lexer reaches the block's first character
+// in its normal state (no string or comment is open there, since the block's first token
+// started there before the edit). The parser reaches the block in the same state as before
+// (same tokens, and no error before the block, so no recovery scanned into it), parses the
+// block on its own tokens only (the grammar's LL(2) decisions inside a body stop at its `}`),
+// and leaves it at the same `}` in the same state, so everything after is parsed as before,
+// shifted. Hence the conditions below: the block re-parses alone without any diagnostic, as one
+// block spanning the edited region, and the previous parse had no diagnostic before the
+// block's end (one after it is shifted along with the tree).
+//
+// Everything else falls back to a full `parse`, which is always correct.
+import type * as A from "./ast.ts";
+import { AstBuilder } from "./cst-to-ast.ts";
+import type { Diagnostic } from "./diagnostics.ts";
+import { LineIndex, lexSource } from "./lexer.ts";
+import { parse, type ParseResult } from "./parse.ts";
+import { limitNesting, parseTokens } from "./parser.ts";
+
+/** One edit of the previous text: `[start, end)` (offsets in that text) became `newText`. */
+export interface TextChange {
+  readonly start: number;
+  readonly end: number;
+  readonly newText: string;
+}
+
+/**
+ * The edit that turns `before` into `after`: the differing middle between their common
+ * prefix and suffix (what an editor's full-document sync leaves the server to find).
+ */
+export function diffText(before: string, after: string): TextChange {
+  const max = Math.min(before.length, after.length);
+  let prefix = 0;
+  while (prefix < max && before.charCodeAt(prefix) === after.charCodeAt(prefix)) prefix++;
+  let suffix = 0;
+  while (
+    suffix < max - prefix &&
+    before.charCodeAt(before.length - 1 - suffix) === after.charCodeAt(after.length - 1 - suffix)
+  )
+    suffix++;
+  return {
+    start: prefix,
+    end: before.length - suffix,
+    newText: after.slice(prefix, after.length - suffix),
+  };
+}
+
+/**
+ * The parse of `text`, which is the text `previous` was parsed from with `change` applied.
+ * Equal (deep-equal AST and diagnostics) to `parse(text, previous.ast.path)`.
+ */
+export function reparse(previous: ParseResult, text: string, change: TextChange): ParseResult {
+  return reparseLocally(previous, text, change) ?? parse(text, previous.ast.path);
+}
+
+/** Containers on the way from the file to the re-parsed block, with the index taken in each. */
+interface Step {
+  readonly node: A.File | A.Block | A.RowBlock | A.For;
+  readonly index: number;
+}
+
+/**
+ * The splice of the innermost enclosing block, or undefined where the edit cannot be
+ * localised (see the file comment): callers then parse the whole text.
+ */
+export function reparseLocally(
+  previous: ParseResult,
+  text: string,
+  change: TextChange,
+): ParseResult | undefined {
+  const file = previous.ast;
+  const oldLength = file.span.end;
+  const delta = change.newText.length - (change.end - change.start);
+  if (
+    change.start < 0 ||
+    change.end < change.start ||
+    change.end > oldLength ||
+    text.length !== oldLength + delta
+  )
+    return undefined;
+
+  const path = enclosingBlock(file, change);
+  if (path === undefined) return undefined;
+  const { steps, block } = path;
+  if (previous.diagnostics.some((d) => d.span.start < block.span.end || d.code === "QLX1004"))
+    return undefined;
+
+  const start = block.span.start;
+  const region = text.slice(start, block.span.end + delta);
+  const lexed = lexSource(region, file.path);
+  if (lexed.diagnostics.length > 0) return undefined;
+  for (const t of lexed.tokens) {
+    t.startOffset += start;
+    t.endOffset = t.endOffset! + start;
+  }
+  // Each container on the way (blocks, rows, `for` grids) opened one `{` before the block.
+  const { tokens, tooDeep } = limitNesting(lexed.tokens, steps.length - 1);
+  if (tooDeep !== undefined) return undefined;
+  const lines = new LineIndex(text);
+  const builder = new AstBuilder(file.path, lines);
+  const parsed = parseTokens(tokens, (offset) => lines.position(offset).line);
+  const reparsed = builder.build(parsed, text.length).items;
+  const replacement = reparsed[0];
+  if (
+    builder.diagnostics.length > 0 ||
+    reparsed.length !== 1 ||
+    replacement?.kind !== "Block" ||
+    replacement.span.start !== start ||
+    replacement.span.end !== start + region.length
+  )
+    return undefined;
+
+  const shift: Shift = {
+    delta,
+    lines: replacement.span.endLine - block.span.endLine,
+    line: block.span.endLine,
+    columns: replacement.span.endColumn - block.span.endColumn,
+  };
+  let child: A.Item = replacement;
+  for (let i = steps.length - 1; i >= 1; i--) {
+    const { node, index } = steps[i] as { node: A.Block | A.RowBlock | A.For; index: number };
+    child = {
+      ...node,
+      items: splice(node.items, index, child, shift),
+      span: endShifted(node.span, shift),
+    };
+  }
+  const top = steps[0]!;
+  const comments = file.comments.filter((c) => c.span.end <= start);
+  for (const c of lexed.comments)
+    comments.push({
+      text: c.text,
+      span: lines.span(file.path, c.span.start + start, c.span.end + start),
+    });
+  for (const c of file.comments)
+    if (c.span.start >= block.span.end)
+      comments.push({ text: c.text, span: shifted(c.span, shift) });
+  const ast: A.File = {
+    ...file,
+    items: splice(file.items, top.index, child as A.Block, shift),
+    comments,
+    span: endShifted(file.span, shift),
+  };
+  return { ast, diagnostics: previous.diagnostics.map((d) => shiftDiagnostic(d, shift)) };
+}
+
+/** The innermost `Block` whose span strictly contains the edit, with its containers. */
+function enclosingBlock(
+  file: A.File,
+  change: TextChange,
+): { steps: Step[]; block: A.Block } | undefined {
+  const inside = (s: A.Span) => s.start < change.start && change.end < s.end;
+  const walk: Step[] = [];
+  let found: { steps: Step[]; block: A.Block } | undefined;
+  let container: Step["node"] = file;
+  for (;;) {
+    const items: readonly (A.Item | A.Use)[] = container.items;
+    const index = items.findIndex((item) => inside(item.span));
+    const item = items[index];
+    if (item === undefined || item.kind === "Use" || item.kind === "Assignment") return found;
+    walk.push({ node: container, index });
+    if (item.kind === "Block") found = { steps: [...walk], block: item };
+    container = item;
+  }
+}
+
+/** How positions after the re-parsed block move: offsets by `delta`, lines by `lines`, and
+ *  columns by `columns` on the (old) line where the block ends. */
+interface Shift {
+  readonly delta: number;
+  readonly lines: number;
+  readonly line: number;
+  readonly columns: number;
+}
+
+function shifted(s: A.Span, k: Shift): A.Span {
+  return {
+    file: s.file,
+    start: s.start + k.delta,
+    end: s.end + k.delta,
+    line: s.line + k.lines,
+    column: s.line === k.line ? s.column + k.columns : s.column,
+    endLine: s.endLine + k.lines,
+    endColumn: s.endLine === k.line ? s.endColumn + k.columns : s.endColumn,
+  };
+}
+
+/** A container's span: it starts before the edit and ends after it. */
+function endShifted(s: A.Span, k: Shift): A.Span {
+  return {
+    ...s,
+    end: s.end + k.delta,
+    endLine: s.endLine + k.lines,
+    endColumn: s.endLine === k.line ? s.endColumn + k.columns : s.endColumn,
+  };
+}
+
+function splice<T extends A.Item | A.Use>(
+  items: readonly T[],
+  index: number,
+  replacement: T,
+  k: Shift,
+): T[] {
+  const out = items.slice(0, index);
+  out.push(replacement);
+  for (let i = index + 1; i < items.length; i++) out.push(shiftNode(items[i]!, k) as T);
+  return out;
+}
+
+function shiftDiagnostic(d: Diagnostic, k: Shift): Diagnostic {
+  return {
+    ...d,
+    span: shifted(d.span, k),
+    related: d.related.map((r) => ({ ...r, span: shifted(r.span, k) })),
+  };
+}
+
+// ── moving the nodes after the edit ──────────────────────────────────────────────────────
+// One function per node kind rather than a generic walk over object keys: every node after
+// the edit is copied, and on a long recipe that is most of the tree.
+
+function shiftIdent(n: A.Ident, k: Shift): A.Ident {
+  return { kind: "Ident", name: n.name, span: shifted(n.span, k) };
+}
+
+function shiftString(n: A.StringLit, k: Shift): A.StringLit {
+  return { ...n, span: shifted(n.span, k) };
+}
+
+function shiftPath(n: A.Path, k: Shift): A.Path {
+  return { kind: "Path", parts: n.parts.map((p) => shiftIdent(p, k)), span: shifted(n.span, k) };
+}
+
+function shiftArg(n: A.Arg, k: Shift): A.Arg {
+  const value = shiftExpr(n.value, k);
+  const span = shifted(n.span, k);
+  return n.name === undefined
+    ? { kind: "Arg", value, span }
+    : { kind: "Arg", name: shiftIdent(n.name, k), value, span };
+}
+
+function shiftExpr(e: A.Expr, k: Shift): A.Expr {
+  switch (e.kind) {
+    case "Path":
+      return shiftPath(e, k);
+    case "Call":
+      return {
+        kind: "Call",
+        callee: shiftPath(e.callee, k),
+        args: e.args.map((a) => shiftArg(a, k)),
+        span: shifted(e.span, k),
+      };
+    case "List":
+      return { kind: "List", items: e.items.map((x) => shiftExpr(x, k)), span: shifted(e.span, k) };
+    case "Binary":
+      return {
+        kind: "Binary",
+        op: e.op,
+        left: shiftExpr(e.left, k),
+        right: shiftExpr(e.right, k),
+        span: shifted(e.span, k),
+      };
+    case "Unary":
+      return {
+        kind: "Unary",
+        op: e.op,
+        operand: shiftExpr(e.operand, k),
+        span: shifted(e.span, k),
+      };
+    case "Paren":
+      return { kind: "Paren", inner: shiftExpr(e.inner, k), span: shifted(e.span, k) };
+    case "Number":
+    case "TokenCount":
+    case "String":
+    case "Bool":
+    case "ErrorExpr":
+      return { ...e, span: shifted(e.span, k) };
+  }
+}
+
+function shiftNode(n: A.Item | A.Use, k: Shift): A.Item | A.Use {
+  switch (n.kind) {
+    case "Use":
+      return { kind: "Use", path: shiftString(n.path, k), span: shifted(n.span, k) };
+    case "Assignment": {
+      const moved = {
+        target: shiftPath(n.target, k),
+        op: n.op,
+        value: shiftExpr(n.value, k),
+        span: shifted(n.span, k),
+      };
+      return n.keyword === undefined
+        ? { kind: "Assignment", ...moved }
+        : { kind: "Assignment", keyword: shiftIdent(n.keyword, k), ...moved };
+    }
+    case "For":
+      return {
+        kind: "For",
+        variable: shiftIdent(n.variable, k),
+        iterable: shiftExpr(n.iterable, k),
+        items: n.items.map((i) => shiftNode(i, k) as A.Item),
+        span: shifted(n.span, k),
+      };
+    case "Row":
+      return {
+        kind: "Row",
+        name: shiftString(n.name, k),
+        items: n.items.map((i) => shiftNode(i, k) as A.Item),
+        headSpan: shifted(n.headSpan, k),
+        span: shifted(n.span, k),
+      };
+    case "Block": {
+      const name =
+        n.name === undefined
+          ? {}
+          : { name: n.name.kind === "Ident" ? shiftIdent(n.name, k) : shiftString(n.name, k) };
+      return {
+        kind: "Block",
+        keyword: shiftIdent(n.keyword, k),
+        ...name,
+        ...(n.from === undefined ? {} : { from: shiftIdent(n.from, k) }),
+        ...(n.of === undefined ? {} : { of: shiftIdent(n.of, k) }),
+        items: n.items.map((i) => shiftNode(i, k) as A.Item),
+        headSpan: shifted(n.headSpan, k),
+        span: shifted(n.span, k),
+      };
+    }
+  }
+}
