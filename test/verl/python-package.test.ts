@@ -96,6 +96,12 @@ describe("qlx_verl package", () => {
     expect(r.err).toMatch(/\nOK\s*$/);
     expect(r.status).toBe(0);
   });
+
+  it("passes its memory-agent unit tests (rollout rows, AgentBatch, trainer hooks, worker hooks)", () => {
+    const r = python([here("./test_memory_agent.py")]);
+    expect(r.err).toMatch(/\nOK\s*$/);
+    expect(r.status).toBe(0);
+  });
 });
 
 describe("qlx_verl rewards = runtime/rewards", () => {

@@ -60,6 +60,50 @@ describe.skipIf(!available)("verl v0.4.0 reference source", () => {
     }
   });
 
+  it("has the hooks the memory agent relies on (qlx_verl/agent_rollout.py, worker_patch.py)", () => {
+    const trainer = read(modulePath(names.trainerModule));
+    const fit = trainer.slice(trainer.indexOf("    def fit(self):"));
+    // fit() builds the batch with the module's DataProto, pops the generation inputs, generates
+    // once, then repeats the prompt rows by n and unions them with the generated rows.
+    expect(fit).toContain(
+      `batch: DataProto = ${names.dataProtoClass}.from_single_dict(batch_dict)`,
+    );
+    expect(fit).toContain("gen_batch = batch.pop(");
+    expect(fit).toContain("gen_batch_output = self.actor_rollout_wg.generate_sequences(gen_batch)");
+    expect(fit).toMatch(
+      /batch = batch\.repeat\(repeat_times=self\.config\.actor_rollout_ref\.rollout\.n, interleave=True\)\n\s+batch = batch\.union\(gen_batch_output\)/,
+    );
+    // Validation pads the generation batch to the world size and unpads the output by rows.
+    expect(trainer).toContain(
+      "test_gen_batch_padded, pad_size = pad_dataproto_to_divisor(test_gen_batch, self.actor_rollout_wg.world_size)",
+    );
+    expect(trainer).toContain('"validate": True,');
+    // DataProto: classmethods build cls, select_idxs/repeat keep type(self), pop builds a plain one.
+    const protocol = read("verl/protocol.py");
+    expect(protocol).toContain(
+      "return cls(batch=tensor_dict, non_tensor_batch=non_tensors, meta_info=meta_info)",
+    );
+    expect(protocol).toContain(
+      "return type(self)(batch=selected_batch, non_tensor_batch=selected_non_tensor, meta_info=self.meta_info)",
+    );
+    expect(protocol).toContain(
+      "return DataProto.from_dict(tensors=tensors, non_tensors=non_tensors, meta_info=meta_info)",
+    );
+    // vLLM applies per-call sampling keyword arguments inside its own overrides; the actor sizes
+    // mini-batches from its config.
+    const vllm = read("verl/workers/rollout/vllm_rollout/vllm_rollout_spmd.py");
+    expect(vllm).toContain(
+      "def generate_sequences(self, prompts: DataProto, **kwargs) -> DataProto:",
+    );
+    expect(vllm).toContain("with self.update_sampling_params(**kwargs):");
+    expect(vllm).toContain(
+      'vllm_inputs = [{"prompt_token_ids": raw_prompt_ids} for raw_prompt_ids in non_tensor_batch.pop("raw_prompt_ids")]',
+    );
+    expect(read("verl/workers/actor/dp_actor.py")).toContain(
+      "dataloader = batch.split(self.config.ppo_mini_batch_size)",
+    );
+  });
+
   it("gives the same policy loss, aggregation, KL and GRPO advantages as qlx_verl", () => {
     const script = fileURLToPath(new URL("./verl_reference_check.py", import.meta.url));
     const r = spawnSync("/usr/bin/python3", [script, src], {

@@ -1,7 +1,7 @@
 // The human-facing files of a verl bundle: README.md and the two launch scripts.
 import type { ExperimentIr } from "../../ir/schema.ts";
 import type { VerlBatchPlan } from "./batch-rules.ts";
-import type { VerlClusterOptions } from "./overrides.ts";
+import { stageNode, type VerlClusterOptions } from "./overrides.ts";
 import type { VerlVersion } from "./keys.ts";
 
 export interface StagePlan {
@@ -130,7 +130,7 @@ ${schedule === "" ? "Nothing to train: this experiment only evaluates its initia
 |---|---|---|---|---|---|
 ${stages.map(planLine).join("\n")}
 
-## Files
+${memoryAgentSection(ir)}## Files
 
 - \`configs/<stage>.args\` — the Hydra overrides of verl's \`ppo_trainer.yaml\` for one stage, one
   \`key=value\` per line, checked against verl ${version}'s config (\`+\` marks a key verl does not
@@ -141,7 +141,8 @@ ${stages.map(planLine).join("\n")}
   \`main.py\` (entry point: verl's TaskRunner with the qlx trainer), \`trainer.py\` (task-balanced
   sampler, advantage step with task-batch std Eq. 7, negative-gradient clipping Eq. 8-9, AEPO Eq. 11),
   \`worker_patch.py\` (loaded by \`actor_rollout_ref.model.external_lib\`: the policy loss over kept
-  tokens), \`reward_fn.py\` (\`compute_score\` and \`compute_score_batch\`, the hybrid rule + judge reward; \`QLX_JUDGE_CONCURRENCY\` judge requests at a time, default 16), \`driver.py\`
+  tokens; a memory-agent step's sampling and mini-batch size), \`memory_agent.py\` and
+  \`agent_rollout.py\` (the memory agent's rollout, §2.3), \`reward_fn.py\` (\`compute_score\` and \`compute_score_batch\`, the hybrid rule + judge reward; \`QLX_JUDGE_CONCURRENCY\` judge requests at a time, default 16), \`driver.py\`
   (stages, retrospective sampling, merges), \`prepare_data.py\`, \`config.json\` (this experiment's
   constants, from the compiler's IR).
 - \`launch/single_node.sh\`, \`launch/ray_cluster.sh\` — the launch commands above.
@@ -149,6 +150,39 @@ ${stages.map(planLine).join("\n")}
 Metrics: verl's own (\`actor/entropy_loss\` is the batch entropy in verl ${version}) plus qlx's under the
 built-in runtime's names: \`adv/mean/<task>\`, \`adv/std/<task>\`, \`reward/mean/<task>\`,
 \`clip/masked_token_frac\`, \`clip/masked_seq_frac\`, \`aepo/state\`, \`aepo/entropy\`, \`aepo/masked_seq_frac\`.
+`;
+}
+
+/** How the schedule's memory-agent stages run on verl ("" when there are none). */
+function memoryAgentSection(ir: ExperimentIr): string {
+  const stages = ir.schedule.flatMap((e) => {
+    if (e.kind !== "stage") return [];
+    const agent = stageNode(e, "rollout").agent;
+    return agent === null ? [] : [{ stage: e, agent }];
+  });
+  if (stages.length === 0) return "";
+  const lines = stages.map(
+    ({ stage, agent }) =>
+      `- \`${stage.name}\`: chunks of ${agent.chunk} tokens, memory of at most ${agent.memory} tokens per reading step${agent.plan ? " with a plan" : ""}, ${agent.max_chunks > 0 ? `at most ${agent.max_chunks} chunks` : "every chunk of the document"}, answer of at most ${stage.output} tokens.`,
+  );
+  return `## Memory-agent stages (§2.3)
+
+${lines.join("\n")}
+
+Each question's G trajectories read its document chunk by chunk in the policy's own tokens: a
+reading step shows the core question, the notes so far and the next chunk, and the policy rewrites
+its notes in \`<memory>…</memory>\`${stages.some((s) => s.agent.plan) ? " and `<plan>…</plan>`" : ""}; after the last chunk one answer step sees the
+question, the final notes and the format instructions. All trajectories advance in lockstep, so a
+batch costs **K + 1 generate calls** (K: the most chunks of any document in the batch), each one
+\`generate_sequences\` over the trajectories still reading. Every step then trains as its own
+sequence: the trajectory's reward is its answer's, its advantage (over the G trajectories of the
+question) is given to every step, so a training step holds up to K + 1 rows per trajectory (the
+table above counts trajectories), and the optimizer still makes \`train_batch_size / ppo_mini_batch_size\`
+updates per batch.
+Data preparation writes each record's query split and document into \`extra_info\` (documents
+longer than \`--inline-context-chars\` go to \`data/<stage>/contexts/\`, which must then be on
+storage every node sees). The rollout must be vLLM in sync mode (\`actor_rollout_ref.rollout.mode=sync\`).
+
 `;
 }
 

@@ -120,7 +120,9 @@ def agent_advantage_step(data, stage_cfg: Dict[str, Any], aepo_state, world_size
     rewards_tok = data.batch["token_level_rewards"]
     response_mask = data.batch["response_mask"].to(torch.float32)
     row_scores = rewards_tok.sum(dim=-1).tolist()
-    scores = [row_scores[r] for r in view.final_rows]
+    # The trajectory's reward: its answer row's score, plus the KL penalty of every step's tokens
+    # when the KL is in the reward (reading rows score 0 otherwise, reward_fn.py).
+    scores = [sum(row_scores[r] for r in rows) for rows in view.rows]
     groups = [data.non_tensor_batch["uid"][r] for r in view.final_rows]
     tasks = [str(data.non_tensor_batch[reward_key][r]) for r in view.final_rows]
     entropies = _entropies(data)
