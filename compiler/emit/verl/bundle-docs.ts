@@ -1,7 +1,7 @@
 // The human-facing files of a verl bundle: README.md and the two launch scripts.
 import type { ExperimentIr } from "../../ir/schema.ts";
 import type { VerlBatchPlan } from "./batch-rules.ts";
-import { stageNode, type VerlClusterOptions } from "./overrides.ts";
+import { agentPromptLength, stageNode, type VerlClusterOptions } from "./overrides.ts";
 import type { VerlVersion } from "./keys.ts";
 
 export interface StagePlan {
@@ -163,7 +163,7 @@ function memoryAgentSection(ir: ExperimentIr): string {
   if (stages.length === 0) return "";
   const lines = stages.map(
     ({ stage, agent }) =>
-      `- \`${stage.name}\`: chunks of ${agent.chunk} tokens, memory of at most ${agent.memory} tokens per reading step${agent.plan ? " with a plan" : ""}, ${agent.max_chunks > 0 ? `at most ${agent.max_chunks} chunks` : "every chunk of the document"}, answer of at most ${stage.output} tokens.`,
+      `- \`${stage.name}\`: chunks of ${agent.chunk} tokens, memory of at most ${agent.memory} tokens per reading step${agent.plan ? " with a plan" : ""}, ${agent.max_chunks > 0 ? `at most ${agent.max_chunks} chunks` : "every chunk of the document"}, answer of at most ${stage.output} tokens; step prompts of at most ${agentPromptLength(agent)} tokens (\`data.max_prompt_length\`; the stage's input ${stage.input} is the document's length).`,
   );
   return `## Memory-agent stages (§2.3)
 

@@ -3,6 +3,7 @@
 // key comes from the version table (keys.ts); the driver fills the placeholders {data_dir},
 // {checkpoint_dir} and {model_path} at launch. The qlx-specific algorithms (advantage, clipping,
 // AEPO, sampler) are not verl keys: they run in qlx_verl from config.json.
+import { MEMORY_TEMPLATE_TOKENS } from "../../../language/builtins/functions.ts";
 import type { ExperimentIr, GraphNode, Stage } from "../../ir/schema.ts";
 import type { VerlOverrides, VerlValue } from "./config-schema.ts";
 import { VERL_ENUMS, VERL_SCHEMAS, verlKey, type VerlConfigKey, type VerlVersion } from "./keys.ts";
@@ -34,6 +35,11 @@ export function stageNode<K extends GraphNode["kind"]>(stage: Stage, kind: K): N
   return n;
 }
 
+/** The longest prompt of a memory-agent step verl is given room for (data.max_prompt_length). */
+export function agentPromptLength(agent: { chunk: number; memory: number }): number {
+  return agent.chunk + agent.memory + MEMORY_TEMPLATE_TOKENS.natural;
+}
+
 export function stageOverrides(
   ir: ExperimentIr,
   stage: Stage,
@@ -48,14 +54,20 @@ export function stageOverrides(
   const reward = stageNode(stage, "reward");
   const loss = stageNode(stage, "loss");
   const optimizer = stageNode(stage, "optimizer");
-  // A memory-agent stage's rows are its steps: a reading step generates up to `memory` tokens,
-  // the answer step up to the stage's output, and verl pads every row to one response length.
-  const responseLength = Math.max(rollout.max_output, rollout.agent?.memory ?? 0);
-  const tokensPerSequence = rollout.max_input + responseLength;
+  // A memory-agent stage's rows are its steps (§2.3): a prompt holds a chunk, the previous
+  // memory and plan (written within `memory` tokens), the template and the question — not the
+  // document, whose length is the stage's input; a reading step generates up to `memory`
+  // tokens, the answer step up to the stage's output, and verl pads every row to one response
+  // length. The template budget is the checker's (QLX4011), which leaves the question and the
+  // chat template several hundred tokens; a longer step prompt stops the run with its length.
+  const agent = rollout.agent;
+  const promptLength = agent === null ? rollout.max_input : agentPromptLength(agent);
+  const responseLength = Math.max(rollout.max_output, agent?.memory ?? 0);
+  const tokensPerSequence = promptLength + responseLength;
 
   set("trainFiles", `{data_dir}/${stage.name}/train.parquet`);
   set("valFiles", `{data_dir}/${stage.name}/val.parquet`);
-  set("maxPromptLength", rollout.max_input);
+  set("maxPromptLength", promptLength);
   set("maxResponseLength", responseLength);
   set("trainBatchSize", sampler.batch);
   set("truncation", dataset.truncate);
