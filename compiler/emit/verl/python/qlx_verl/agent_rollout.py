@@ -158,7 +158,7 @@ def make_agent_batch_class(base):
             return popped
 
         def union(self, other):
-            if TRAJ not in other.non_tensor_batch or len(other) == len(self):
+            if TRAJ not in other.non_tensor_batch:
                 return super().union(other)
             import numpy as np
 
@@ -179,10 +179,8 @@ class TrajectoryView:
     """The step rows of a batch seen as trajectories, one response each (runtime/agent/trajectory.ts):
     a trajectory's tokens are its steps' response tokens concatenated, in step order."""
 
-    ids: List[int]  # trajectory ids, sorted
-    final_rows: List[int]  # the answer row of each trajectory
-    rows: List[List[int]]  # each trajectory's rows, in step order
-    pad_rows: List[int]
+    final_rows: List[int]  # the answer row of each trajectory, trajectories in id order
+    rows: List[List[int]]  # each trajectory's rows, in step order (padding rows in none)
 
 
 def trajectory_view(non_tensor: Dict[str, Any]) -> TrajectoryView:
@@ -202,7 +200,7 @@ def trajectory_view(non_tensor: Dict[str, Any]) -> TrajectoryView:
         if len(finals) != 1:
             raise ValueError(f"qlx_verl memory agent: trajectory {t} has {len(finals)} answer rows, expected 1")
         final_rows.append(finals[0])
-    return TrajectoryView(ids, final_rows, rows, [r for r in range(len(traj)) if pad[r]])
+    return TrajectoryView(final_rows, rows)
 
 
 def gather_trajectories(values, response_mask, view: TrajectoryView):

@@ -86,12 +86,6 @@ class AgentTemplate:
         plan = _between(output, m["planOpen"], m["planClose"], memory[1])
         return AgentState(memory[0], plan[0]) if plan is not None else None
 
-    def render_step(self, state: AgentState) -> str:
-        """The output a reading step should produce for `state` (parse_step's inverse)."""
-        m = self.markers
-        text = f"{m['memoryOpen']}{state.memory}{m['memoryClose']}"
-        return text + (f"{m['planOpen']}{state.plan}{m['planClose']}" if self.plan else "")
-
 
 class PromptCodec:
     """Turns template texts and chunk tokens into prompt token ids, and output ids into text.
