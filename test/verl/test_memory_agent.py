@@ -430,5 +430,63 @@ class AgentTrainerHookTest(AgentFakes, unittest.TestCase):
         return {**b.batch, **b.non_tensor_batch}
 
 
+
+class ChunksAndDataTest(unittest.TestCase):
+    def test_streamed_file_chunks_are_the_chunks_of_the_whole_text(self):
+        from qlx_verl.memory_agent import file_chunks, text_chunks
+
+        text = "".join(f"word{i} café ☕ " if i % 7 else "x" * 40 + " " for i in range(300))
+        fd, path = tempfile.mkstemp(suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        encode = lambda t: list(t.encode("utf-8"))  # noqa: E731 -- the byte tokenizer
+        want = list(text_chunks(text, 50, encode)())
+        # Reads of 7 bytes cut multi-byte characters and words; a carry of 16 characters forces cuts
+        # inside the 40-character runs.
+        got = list(file_chunks(path, 50, encode, read_bytes=7, max_carry=16)())
+        self.assertEqual(got, want)
+        self.assertEqual(sum(len(c) for c in got), len(text.encode("utf-8")))
+        with self.assertRaisesRegex(ValueError, "chunk must be a positive integer"):
+            text_chunks(text, 0, encode)
+
+    def test_long_contexts_go_to_files_the_agent_streams(self):
+        from qlx_verl.memory_agent import agent_task
+        from qlx_verl.prepare_data import agent_row, to_row
+
+        record = {"task": "reading", "id": "r1", "question": "Who? Be brief.", "answer": "Ann", "documents": [{"title": "T", "text": "Ann wrote it. " * 20}], "meta": {"q_core": "Who?", "q_inst": "Be brief."}}
+        folder = tempfile.mkdtemp()
+        row = agent_row(to_row("qa", record, None), record, folder, inline_chars=100)
+        info = row["extra_info"]
+        self.assertIsNone(info["agent_context"])
+        self.assertTrue(info["agent_context_path"].startswith(folder))
+        self.assertEqual((info["agent_core"], info["agent_inst"]), ("Who?", "Be brief."))
+        self.assertEqual(row["prompt"], [{"role": "user", "content": "Who?\nBe brief."}])
+        encode = lambda t: list(t.encode("utf-8"))  # noqa: E731
+        streamed = [t for c in agent_task(info, 16, encode).chunks() for t in c]
+        self.assertEqual(bytes(streamed).decode(), "T\n" + "Ann wrote it. " * 20 + "\n\n")
+        inline = agent_row(to_row("qa", record, None), record, folder, inline_chars=10**6)["extra_info"]
+        self.assertEqual([t for c in agent_task(inline, 16, encode).chunks() for t in c], streamed)
+        with self.assertRaisesRegex(KeyError, "no agent_core"):
+            agent_task({"id": "x"}, 16, encode)
+
+    def test_hf_codec_wraps_each_prompt_in_the_chat_template(self):
+        from qlx_verl.memory_agent import hf_codec
+
+        class Tokenizer:
+            def apply_chat_template(self, messages, add_generation_prompt, tokenize):
+                assert add_generation_prompt and not tokenize
+                return "<|user|>" + messages[0]["content"] + "<|end|><|assistant|>"
+
+            def __call__(self, text, add_special_tokens):
+                return {"input_ids": [ord(c) for c in text]}
+
+            def decode(self, ids, skip_special_tokens):
+                return "".join(chr(i) for i in ids)
+
+        codec = hf_codec(Tokenizer())
+        ids = codec.step_prompt("head ", [1, 2], " tail")
+        self.assertEqual(ids, [ord(c) for c in "<|user|>head "] + [1, 2] + [ord(c) for c in " tail<|end|><|assistant|>"])
+        self.assertEqual(codec.decode([ord("o"), ord("k")]), "ok")
+
 if __name__ == "__main__":
     unittest.main()
