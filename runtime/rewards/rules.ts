@@ -111,6 +111,9 @@ export interface NumericTolerance {
   readonly absTol?: number;
 }
 
+/** The tolerances of `numeric_match` when the file gives none: math.isclose's defaults. */
+export const NUMERIC_DEFAULTS = { relTol: 1e-9, absTol: 0 } as const;
+
 /**
  * numeric_match(rel_tol, abs_tol). The gold number is the record's `value` for corpus_numeric
  * records, otherwise the number written in each gold answer. A percentage on one side only is
@@ -118,8 +121,8 @@ export interface NumericTolerance {
  * which of the two they write; a percentage on both sides compares as written.
  */
 export function numericMatch(tolerance: NumericTolerance = {}): RuleReward {
-  const relTol = tolerance.relTol ?? 1e-9;
-  const absTol = tolerance.absTol ?? 0;
+  const relTol = tolerance.relTol ?? NUMERIC_DEFAULTS.relTol;
+  const absTol = tolerance.absTol ?? NUMERIC_DEFAULTS.absTol;
   if (!(relTol >= 0) || !(absTol >= 0)) {
     throw new RangeError(
       `numeric_match: tolerances must be ≥ 0, got rel_tol=${relTol}, abs_tol=${absTol}`,

@@ -7,7 +7,8 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { TaskRecord } from "../../runtime/data/schema.ts";
 import { RULE_REWARDS } from "../../runtime/rewards/registry.ts";
-import { numericMatch } from "../../runtime/rewards/rules.ts";
+import { NUMERIC_DEFAULTS, numericMatch } from "../../runtime/rewards/rules.ts";
+import vectorFile from "../runtime/rewards/vectors.json" with { type: "json" };
 import { TaskBalancedSampler } from "../../runtime/rl/samplers/taskBalanced.ts";
 import { renderPrompt } from "../../runtime/tasks/prompt.ts";
 
@@ -213,6 +214,39 @@ describe("qlx_verl rewards = runtime/rewards", () => {
     expect(ts).toContain(0);
     expect(ts).toContain(1);
     expect(ts.some((s) => s > 0 && s < 1)).toBe(true);
+  });
+
+  it("scores the runtime's shared reward vectors the same, records prepared as verl rows", () => {
+    const { records, vectors } = vectorFile as unknown as {
+      records: Record<string, TaskRecord>;
+      vectors: {
+        reward: { name: string; relTol?: number; absTol?: number };
+        response: string;
+        record: string;
+        score: number;
+      }[];
+    };
+    const input = vectors.map((v) => ({
+      rule: v.reward.name,
+      response: v.response,
+      record: records[v.record],
+      ...(v.reward.name === "numeric_match"
+        ? {
+            rel_tol: v.reward.relTol ?? NUMERIC_DEFAULTS.relTol,
+            abs_tol: v.reward.absTol ?? NUMERIC_DEFAULTS.absTol,
+          }
+        : {}),
+    }));
+    const r = python([here("./reward_parity.py")], JSON.stringify(input));
+    expect(r.err).toBe("");
+    const py = JSON.parse(r.out) as number[];
+    expect(py).toHaveLength(vectors.length);
+    vectors.forEach((v, i) =>
+      expect(py[i], `${v.reward.name} on ${v.record}: ${v.response.slice(0, 40)}`).toBeCloseTo(
+        v.score,
+        12,
+      ),
+    );
   });
 });
 
