@@ -4,6 +4,7 @@
 import type { Assignment, Block, For, RowBlock, Span } from "../language/ast.ts";
 import { EXPERIMENT, type BlockSpec, type RefTarget } from "../language/builtins.ts";
 import { diag, type Diagnostic } from "../language/diagnostics.ts";
+import { scopeKey, type BlockCache, type BlockEvent } from "./block-cache.ts";
 import { runChecks } from "./checks/index.ts";
 import { suggestion } from "./suggest.ts";
 import { checkExpr, pathText, type ExprContext, type Scope } from "./typecheck.ts";
@@ -46,13 +47,21 @@ export interface ExperimentModel {
 export interface CheckContext {
   report(d: Diagnostic): void;
   checkPath(path: string, span: Span): boolean;
+  /**
+   * Block checks of earlier runs to reuse (the language server keeps one across edits), with
+   * the project root that data paths were confined to.
+   */
+  readonly cache?: { readonly blocks: BlockCache; readonly root: string };
 }
 
 /** Checks one (already expanded) experiment block. */
 export function checkExperiment(node: Block, ctx: CheckContext): ExperimentModel {
   const scope = collectScope(node, ctx);
   const exprCtx: ExprContext = { scope, report: ctx.report, checkPath: ctx.checkPath };
-  const checked = new BlockChecker(exprCtx);
+  const checked = new BlockChecker(
+    exprCtx,
+    ctx.cache && { blocks: ctx.cache.blocks, key: scopeKey(scope, ctx.cache.root) },
+  );
   const root = checked.block(node, EXPERIMENT, "experiment");
   const child = (kw: string): Block[] =>
     node.items.filter((i): i is Block => i.kind === "Block" && i.keyword.name === kw);
@@ -167,9 +176,45 @@ function collectScope(node: Block, ctx: CheckContext): Scope {
 
 /** The table-driven part: heads, known fields/blocks, duplicates, required fields, defaults. */
 class BlockChecker {
-  constructor(private readonly ctx: ExprContext) {}
+  constructor(
+    private ctx: ExprContext,
+    private readonly cache?: { readonly blocks: BlockCache; readonly key: string },
+  ) {}
 
   block(node: Block, spec: BlockSpec, label: string): BlockModel {
+    if (this.cache === undefined) return this.checkBlock(node, spec, label);
+    const { blocks, key } = this.cache;
+    const hit = blocks.lookup(node, spec, label, key);
+    if (hit !== undefined) {
+      for (const e of hit.events) {
+        if (e.kind === "report") this.ctx.report(e.diagnostic);
+        else this.ctx.checkPath(e.path, e.span);
+      }
+      return hit.model;
+    }
+    const events: BlockEvent[] = [];
+    const outer = this.ctx;
+    this.ctx = {
+      scope: outer.scope,
+      report: (diagnostic) => {
+        events.push({ kind: "report", diagnostic });
+        outer.report(diagnostic);
+      },
+      checkPath: (path, span) => {
+        events.push({ kind: "path", path, span });
+        return outer.checkPath(path, span);
+      },
+    };
+    try {
+      const model = this.checkBlock(node, spec, label);
+      blocks.store(node, { spec, label, scope: key, model, events });
+      return model;
+    } finally {
+      this.ctx = outer;
+    }
+  }
+
+  private checkBlock(node: Block, spec: BlockSpec, label: string): BlockModel {
     this.checkHead(node, spec);
     const fields = new Map<string, Val>();
     const explicit = new Set<string>();

@@ -6,6 +6,7 @@ import * as nodePath from "node:path";
 import type { Block, Span } from "../language/ast.ts";
 import { ABLATION } from "../language/builtins.ts";
 import { diag, hasErrors, type Diagnostic } from "../language/diagnostics.ts";
+import { BlockCache } from "./block-cache.ts";
 import { checkExperiment, nameOf, type CheckContext } from "./check.ts";
 import { applyPatch, applyProfile, expandRows } from "./expand.ts";
 import { IrDocument, IR_VERSION, type ExperimentIr } from "./ir/schema.ts";
@@ -23,7 +24,7 @@ import { suggestion } from "./suggest.ts";
 import { checkExpr } from "./typecheck.ts";
 import { num, str } from "./values.ts";
 
-export { IR_VERSION, type IrDocument };
+export { BlockCache, IR_VERSION, type IrDocument };
 export type { SourceHost, Project, ParseSource };
 
 export const nodeHost: SourceHost = {
@@ -50,6 +51,8 @@ export interface CompileOptions {
    * It must return what `parse` would.
    */
   readonly parse?: ParseSource;
+  /** Block checks of earlier runs to reuse; the language server keeps one (see `BlockCache`). */
+  readonly blocks?: BlockCache;
 }
 
 export interface CheckResult {
@@ -82,6 +85,7 @@ class Session {
   constructor(
     readonly project: Project,
     readonly host: SourceHost,
+    private readonly blocks?: BlockCache,
   ) {
     for (const d of project.diagnostics) this.report(d);
     this.decls = declarations(project, (d) => this.report(d));
@@ -115,6 +119,9 @@ class Session {
 
   checkContext(): CheckContext {
     return {
+      ...(this.blocks === undefined
+        ? {}
+        : { cache: { blocks: this.blocks, root: this.project.root } }),
       report: this.report,
       checkPath: (path: string, span: Span) => {
         const abs = confine(this.project.root, span.file, path);
@@ -289,7 +296,7 @@ function open(path: string, opts: CompileOptions): Session {
   const host = opts.host ?? nodeHost;
   const project = loadProject(path, host, opts.projectDir, opts.parse);
   if (project === undefined) throw new Error(`cannot read ${path}`);
-  return new Session(project, host);
+  return new Session(project, host, opts.blocks);
 }
 
 /** Checks every experiment (with each profile) and every ablation row of the file. */

@@ -115,7 +115,7 @@ export function reparseLocally(
   )
     return undefined;
 
-  const shift: Shift = {
+  const shift: SpanShift = {
     delta,
     lines: replacement.span.endLine - block.span.endLine,
     line: block.span.endLine,
@@ -139,7 +139,7 @@ export function reparseLocally(
     });
   for (const c of file.comments)
     if (c.span.start >= block.span.end)
-      comments.push({ text: c.text, span: shifted(c.span, shift) });
+      comments.push({ text: c.text, span: shiftSpan(c.span, shift) });
   const ast: A.File = {
     ...file,
     items: splice(file.items, top.index, child as A.Block, shift),
@@ -169,16 +169,19 @@ function enclosingBlock(
   }
 }
 
-/** How positions after the re-parsed block move: offsets by `delta`, lines by `lines`, and
- *  columns by `columns` on the (old) line where the block ends. */
-interface Shift {
+/**
+ * How positions after the re-parsed block move: offsets by `delta`, lines by `lines`, and
+ * columns by `columns` on the (old) line where the block ends.
+ */
+export interface SpanShift {
   readonly delta: number;
   readonly lines: number;
   readonly line: number;
   readonly columns: number;
 }
 
-function shifted(s: A.Span, k: Shift): A.Span {
+/** Where a position after the edited block is now. */
+export function shiftSpan(s: A.Span, k: SpanShift): A.Span {
   return {
     file: s.file,
     start: s.start + k.delta,
@@ -191,7 +194,7 @@ function shifted(s: A.Span, k: Shift): A.Span {
 }
 
 /** A container's span: it starts before the edit and ends after it. */
-function endShifted(s: A.Span, k: Shift): A.Span {
+function endShifted(s: A.Span, k: SpanShift): A.Span {
   return {
     ...s,
     end: s.end + k.delta,
@@ -204,47 +207,64 @@ function splice<T extends A.Item | A.Use>(
   items: readonly T[],
   index: number,
   replacement: T,
-  k: Shift,
+  k: SpanShift,
 ): T[] {
   const out = items.slice(0, index);
   out.push(replacement);
-  for (let i = index + 1; i < items.length; i++) out.push(shiftNode(items[i]!, k) as T);
+  // An edit that keeps its line's length (a digit for a digit) moves nothing: the nodes after
+  // it are shared with the previous tree, not copied.
+  const moves = k.delta !== 0 || k.lines !== 0 || k.columns !== 0;
+  for (let i = index + 1; i < items.length; i++)
+    out.push(moves ? (shiftNode(items[i]!, k) as T) : items[i]!);
   return out;
 }
 
-function shiftDiagnostic(d: Diagnostic, k: Shift): Diagnostic {
+function shiftDiagnostic(d: Diagnostic, k: SpanShift): Diagnostic {
   return {
     ...d,
-    span: shifted(d.span, k),
-    related: d.related.map((r) => ({ ...r, span: shifted(r.span, k) })),
+    span: shiftSpan(d.span, k),
+    related: d.related.map((r) => ({ ...r, span: shiftSpan(r.span, k) })),
   };
+}
+
+/**
+ * Each block a re-parse moved, with the block of the previous tree it is a copy of and how it
+ * moved: the checker reuses (and moves) that block's check instead of checking it again
+ * (compiler/block-cache.ts). Weak, so it keeps no tree alive.
+ */
+const origins = new WeakMap<A.Block, { readonly node: A.Block; readonly shift: SpanShift }>();
+
+export function movedFrom(
+  block: A.Block,
+): { readonly node: A.Block; readonly shift: SpanShift } | undefined {
+  return origins.get(block);
 }
 
 // ── moving the nodes after the edit ──────────────────────────────────────────────────────
 // One function per node kind rather than a generic walk over object keys: every node after
 // the edit is copied, and on a long recipe that is most of the tree.
 
-function shiftIdent(n: A.Ident, k: Shift): A.Ident {
-  return { kind: "Ident", name: n.name, span: shifted(n.span, k) };
+function shiftIdent(n: A.Ident, k: SpanShift): A.Ident {
+  return { kind: "Ident", name: n.name, span: shiftSpan(n.span, k) };
 }
 
-function shiftString(n: A.StringLit, k: Shift): A.StringLit {
-  return { ...n, span: shifted(n.span, k) };
+function shiftString(n: A.StringLit, k: SpanShift): A.StringLit {
+  return { ...n, span: shiftSpan(n.span, k) };
 }
 
-function shiftPath(n: A.Path, k: Shift): A.Path {
-  return { kind: "Path", parts: n.parts.map((p) => shiftIdent(p, k)), span: shifted(n.span, k) };
+function shiftPath(n: A.Path, k: SpanShift): A.Path {
+  return { kind: "Path", parts: n.parts.map((p) => shiftIdent(p, k)), span: shiftSpan(n.span, k) };
 }
 
-function shiftArg(n: A.Arg, k: Shift): A.Arg {
+function shiftArg(n: A.Arg, k: SpanShift): A.Arg {
   const value = shiftExpr(n.value, k);
-  const span = shifted(n.span, k);
+  const span = shiftSpan(n.span, k);
   return n.name === undefined
     ? { kind: "Arg", value, span }
     : { kind: "Arg", name: shiftIdent(n.name, k), value, span };
 }
 
-function shiftExpr(e: A.Expr, k: Shift): A.Expr {
+function shiftExpr(e: A.Expr, k: SpanShift): A.Expr {
   switch (e.kind) {
     case "Path":
       return shiftPath(e, k);
@@ -253,46 +273,50 @@ function shiftExpr(e: A.Expr, k: Shift): A.Expr {
         kind: "Call",
         callee: shiftPath(e.callee, k),
         args: e.args.map((a) => shiftArg(a, k)),
-        span: shifted(e.span, k),
+        span: shiftSpan(e.span, k),
       };
     case "List":
-      return { kind: "List", items: e.items.map((x) => shiftExpr(x, k)), span: shifted(e.span, k) };
+      return {
+        kind: "List",
+        items: e.items.map((x) => shiftExpr(x, k)),
+        span: shiftSpan(e.span, k),
+      };
     case "Binary":
       return {
         kind: "Binary",
         op: e.op,
         left: shiftExpr(e.left, k),
         right: shiftExpr(e.right, k),
-        span: shifted(e.span, k),
+        span: shiftSpan(e.span, k),
       };
     case "Unary":
       return {
         kind: "Unary",
         op: e.op,
         operand: shiftExpr(e.operand, k),
-        span: shifted(e.span, k),
+        span: shiftSpan(e.span, k),
       };
     case "Paren":
-      return { kind: "Paren", inner: shiftExpr(e.inner, k), span: shifted(e.span, k) };
+      return { kind: "Paren", inner: shiftExpr(e.inner, k), span: shiftSpan(e.span, k) };
     case "Number":
     case "TokenCount":
     case "String":
     case "Bool":
     case "ErrorExpr":
-      return { ...e, span: shifted(e.span, k) };
+      return { ...e, span: shiftSpan(e.span, k) };
   }
 }
 
-function shiftNode(n: A.Item | A.Use, k: Shift): A.Item | A.Use {
+function shiftNode(n: A.Item | A.Use, k: SpanShift): A.Item | A.Use {
   switch (n.kind) {
     case "Use":
-      return { kind: "Use", path: shiftString(n.path, k), span: shifted(n.span, k) };
+      return { kind: "Use", path: shiftString(n.path, k), span: shiftSpan(n.span, k) };
     case "Assignment": {
       const moved = {
         target: shiftPath(n.target, k),
         op: n.op,
         value: shiftExpr(n.value, k),
-        span: shifted(n.span, k),
+        span: shiftSpan(n.span, k),
       };
       return n.keyword === undefined
         ? { kind: "Assignment", ...moved }
@@ -304,31 +328,40 @@ function shiftNode(n: A.Item | A.Use, k: Shift): A.Item | A.Use {
         variable: shiftIdent(n.variable, k),
         iterable: shiftExpr(n.iterable, k),
         items: n.items.map((i) => shiftNode(i, k) as A.Item),
-        span: shifted(n.span, k),
+        span: shiftSpan(n.span, k),
       };
     case "Row":
       return {
         kind: "Row",
         name: shiftString(n.name, k),
         items: n.items.map((i) => shiftNode(i, k) as A.Item),
-        headSpan: shifted(n.headSpan, k),
-        span: shifted(n.span, k),
+        headSpan: shiftSpan(n.headSpan, k),
+        span: shiftSpan(n.span, k),
       };
     case "Block": {
-      const name =
-        n.name === undefined
-          ? {}
-          : { name: n.name.kind === "Ident" ? shiftIdent(n.name, k) : shiftString(n.name, k) };
-      return {
-        kind: "Block",
-        keyword: shiftIdent(n.keyword, k),
-        ...name,
-        ...(n.from === undefined ? {} : { from: shiftIdent(n.from, k) }),
-        ...(n.of === undefined ? {} : { of: shiftIdent(n.of, k) }),
-        items: n.items.map((i) => shiftNode(i, k) as A.Item),
-        headSpan: shifted(n.headSpan, k),
-        span: shifted(n.span, k),
-      };
+      const moved = shiftBlock(n, k);
+      origins.set(moved, { node: n, shift: k });
+      // One step back only: `n` pointing at its own previous copy would keep every earlier
+      // tree alive, chained.
+      origins.delete(n);
+      return moved;
     }
   }
+}
+
+function shiftBlock(n: A.Block, k: SpanShift): A.Block {
+  const name =
+    n.name === undefined
+      ? {}
+      : { name: n.name.kind === "Ident" ? shiftIdent(n.name, k) : shiftString(n.name, k) };
+  return {
+    kind: "Block",
+    keyword: shiftIdent(n.keyword, k),
+    ...name,
+    ...(n.from === undefined ? {} : { from: shiftIdent(n.from, k) }),
+    ...(n.of === undefined ? {} : { of: shiftIdent(n.of, k) }),
+    items: n.items.map((i) => shiftNode(i, k) as A.Item),
+    headSpan: shiftSpan(n.headSpan, k),
+    span: shiftSpan(n.span, k),
+  };
 }

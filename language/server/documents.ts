@@ -6,7 +6,13 @@
 // `ParseCache`, so the check and the features share a parse and an edit re-parses only the
 // edited block.
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { checkFile, nodeHost, type ParseSource, type SourceHost } from "../../compiler/index.ts";
+import {
+  BlockCache,
+  checkFile,
+  nodeHost,
+  type ParseSource,
+  type SourceHost,
+} from "../../compiler/index.ts";
 import type { File } from "../ast.ts";
 import type { Diagnostic } from "../diagnostics.ts";
 import { LineIndex } from "../index.ts";
@@ -93,6 +99,8 @@ class LazyDocument implements ParsedDocument {
 export class DocumentStore {
   private readonly entries = new Map<string, Entry>();
   private readonly parses = new ParseCache();
+  /** Checks of the blocks an edit did not touch, reused by the next check. */
+  private readonly blocks = new BlockCache();
 
   /** Open documents shadow the disk, so unsaved text is what gets checked. */
   readonly host: SourceHost = {
@@ -142,7 +150,11 @@ export class DocumentStore {
     const entry = this.entries.get(uri);
     if (entry === undefined) return [];
     if (entry.state === "checked") return entry.diagnostics;
-    const result = checkFile(entry.path, { host: this.host, parse: this.parses.parse });
+    const result = checkFile(entry.path, {
+      host: this.host,
+      parse: this.parses.parse,
+      blocks: this.blocks,
+    });
     entry.diagnostics = result.diagnostics.filter((d) => d.span.file === entry.path);
     entry.dependencies = new Set(result.project?.files.keys() ?? [entry.path]);
     entry.state = "checked";
