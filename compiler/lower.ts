@@ -2,6 +2,7 @@
 // per stage, merges between them, and every default and derived number written out.
 import * as nodePath from "node:path";
 import { lookupStd } from "../language/builtins.ts";
+import { agentBudget } from "./agent-budget.ts";
 import type { ExperimentModel, MergeModel, StageModel } from "./check.ts";
 import {
   IR_VERSION,
@@ -398,6 +399,19 @@ function lowerStage(
     });
   }
   const responses = batch * group;
+  const budget =
+    agent === undefined
+      ? undefined
+      : agentBudget({
+          input,
+          output,
+          chunk: n(agent.args.get("chunk"), "chunk"),
+          memory: n(agent.args.get("memory"), "memory"),
+          maxChunks: n(agent.args.get("max_chunks"), "max_chunks"),
+          tinyModel: m.models.some(
+            (x) => x.name === model && call(x.fields.get("init")) !== undefined,
+          ),
+        });
   return {
     kind: "stage",
     name: st.name,
@@ -412,8 +426,9 @@ function lowerStage(
       prompts_per_step: batch,
       responses_per_step: responses,
       responses_per_worker: responses / dp,
-      max_tokens_per_step: responses * (input + output),
-      max_response_tokens_per_step: responses * output,
+      // With the memory agent a response is a trajectory of K + 1 steps (§2.3).
+      max_tokens_per_step: responses * (budget?.trajectoryTokens ?? input + output),
+      max_response_tokens_per_step: responses * (budget?.trajectoryResponseTokens ?? output),
       total_responses: responses * steps,
     },
   };
