@@ -61,8 +61,8 @@ export function pathToUri(path: string): string {
  * completion reads only the text around the cursor, so it never waits for a parse.
  */
 class LazyDocument implements ParsedDocument {
-  readonly lines: LineIndex;
-  readonly lineStarts: number[] = [0];
+  private lineIndex: LineIndex | undefined;
+  private starts: number[] | undefined;
   private parsed: { ast: File; index: FileIndex } | undefined;
 
   constructor(
@@ -71,12 +71,26 @@ class LazyDocument implements ParsedDocument {
     readonly version: number,
     readonly text: string,
     private readonly parseSource: ParseSource,
-  ) {
-    this.lines = new LineIndex(text);
-    for (let i = 0; i < text.length; i++) {
-      const ch = text.charCodeAt(i);
-      if (ch === 10 || (ch === 13 && text.charCodeAt(i + 1) !== 10)) this.lineStarts.push(i + 1);
+  ) {}
+
+  // Line tables too are built on first use: a check needs none (spans carry lines and
+  // columns), only requests that carry a position do.
+  get lines(): LineIndex {
+    this.lineIndex ??= new LineIndex(this.text);
+    return this.lineIndex;
+  }
+
+  get lineStarts(): readonly number[] {
+    if (this.starts === undefined) {
+      const text = this.text;
+      const starts = [0];
+      for (let i = 0; i < text.length; i++) {
+        const ch = text.charCodeAt(i);
+        if (ch === 10 || (ch === 13 && text.charCodeAt(i + 1) !== 10)) starts.push(i + 1);
+      }
+      this.starts = starts;
     }
+    return this.starts;
   }
 
   private get tree(): { ast: File; index: FileIndex } {

@@ -31,9 +31,15 @@ export function marked(source: string): { text: string; cursors: Position[] } {
   return { text: text + rest, cursors };
 }
 
+/** One `publishDiagnostics`: the document version it is for (when the server sent one). */
+export interface Published {
+  readonly version?: number;
+  readonly diagnostics: Diagnostic[];
+}
+
 export class LspClient {
-  private readonly diagnostics = new Map<string, Diagnostic[][]>();
-  private readonly waiters: { uri: string; resolve: (d: Diagnostic[]) => void }[] = [];
+  private readonly published = new Map<string, Published[]>();
+  private readonly waiters: { uri: string; resolve: (p: Published) => void }[] = [];
   private versions = new Map<string, number>();
   readonly dir = mkdtempSync(join(tmpdir(), "qlx-lsp-"));
 
@@ -43,10 +49,14 @@ export class LspClient {
   ) {
     rpc.onNotification(
       "textDocument/publishDiagnostics",
-      (p: { uri: string; diagnostics: Diagnostic[] }) => {
+      (p: { uri: string; version?: number; diagnostics: Diagnostic[] }) => {
+        const published: Published = {
+          ...(p.version === undefined ? {} : { version: p.version }),
+          diagnostics: p.diagnostics,
+        };
         const waiter = this.waiters.findIndex((w) => w.uri === p.uri);
-        if (waiter >= 0) this.waiters.splice(waiter, 1)[0]!.resolve(p.diagnostics);
-        else this.diagnostics.set(p.uri, [...(this.diagnostics.get(p.uri) ?? []), p.diagnostics]);
+        if (waiter >= 0) this.waiters.splice(waiter, 1)[0]!.resolve(published);
+        else this.published.set(p.uri, [...(this.published.get(p.uri) ?? []), published]);
       },
     );
   }
@@ -81,12 +91,14 @@ export class LspClient {
   }
 
   /** The next diagnostics published for `uri`. */
-  nextDiagnostics(uri: string): Promise<Diagnostic[]> {
-    const queued = this.diagnostics.get(uri);
-    if (queued !== undefined && queued.length > 0) {
-      const first = queued.shift()!;
-      return Promise.resolve(first);
-    }
+  async nextDiagnostics(uri: string): Promise<Diagnostic[]> {
+    return (await this.nextPublished(uri)).diagnostics;
+  }
+
+  /** The next `publishDiagnostics` for `uri`, with its version. */
+  nextPublished(uri: string): Promise<Published> {
+    const queued = this.published.get(uri);
+    if (queued !== undefined && queued.length > 0) return Promise.resolve(queued.shift()!);
     return new Promise((resolve) => this.waiters.push({ uri, resolve }));
   }
 
@@ -101,7 +113,8 @@ export class LspClient {
     return this.nextDiagnostics(uri);
   }
 
-  async change(name: string, text: string): Promise<void> {
+  /** Sends the whole new text (full sync, as the server asks for); returns its version. */
+  async change(name: string, text: string): Promise<number> {
     const uri = this.uri(name);
     const version = (this.versions.get(uri) ?? 1) + 1;
     this.versions.set(uri, version);
@@ -109,6 +122,7 @@ export class LspClient {
       textDocument: { uri, version },
       contentChanges: [{ text }],
     });
+    return version;
   }
 
   request<R>(method: string, name: string, position?: Position, extra: object = {}): Promise<R> {
