@@ -89,11 +89,16 @@ export function checkExperiment(node: Block, ctx: CheckContext): ExperimentModel
     for (const item of s.items) {
       if (item.kind === "Block" && item.keyword.name === "stage") {
         const m = checked.block(item, stageSpec, `stage '${nameOf(item) ?? "?"}'`);
-        schedule.push({
-          ...m,
+        // Written out rather than spread: this runs for every stage of every check.
+        const stage: StageModel = {
           kind: "stage",
+          name: m.name,
+          node: m.node,
+          fields: m.fields,
+          explicit: m.explicit,
           ...(item.from ? { from: { name: item.from.name, span: item.from.span } } : {}),
-        });
+        };
+        schedule.push(stage);
       } else if (item.kind === "Assignment" && item.keyword?.name === "merge") {
         const ty = scheduleSpec.keywordAssignments?.[0].type;
         if (ty === undefined) continue;

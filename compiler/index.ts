@@ -81,12 +81,14 @@ class Session {
   readonly diagnostics: Diagnostic[] = [];
   private readonly seen = new Set<string>();
   readonly decls: Map<string, Declared>;
+  private readonly hasSyntaxDiagnostics: boolean;
 
   constructor(
     readonly project: Project,
     readonly host: SourceHost,
     private readonly blocks?: BlockCache,
   ) {
+    this.hasSyntaxDiagnostics = project.diagnostics.some((d) => d.code.startsWith("QLX1"));
     for (const d of project.diagnostics) this.report(d);
     this.decls = declarations(project, (d) => this.report(d));
   }
@@ -107,6 +109,8 @@ class Session {
    */
   private explainedBySyntax(d: Diagnostic): boolean {
     if (d.code.startsWith("QLX1")) return false;
+    // Most files have no syntax error: then nothing is explained, without a scan per report.
+    if (!this.hasSyntaxDiagnostics) return false;
     const syntax = this.project.diagnostics.filter(
       (s) => s.code.startsWith("QLX1") && s.span.file === d.span.file,
     );
@@ -138,7 +142,8 @@ class Session {
   sorted(): Diagnostic[] {
     return [...this.diagnostics].sort(
       (a, b) =>
-        a.span.file.localeCompare(b.span.file) ||
+        // Equal paths (nearly every pair) need no locale-aware comparison.
+        (a.span.file === b.span.file ? 0 : a.span.file.localeCompare(b.span.file)) ||
         a.span.start - b.span.start ||
         a.code.localeCompare(b.code),
     );
