@@ -230,14 +230,21 @@ function shiftDiagnostic(d: Diagnostic, k: SpanShift): Diagnostic {
 /**
  * Each block a re-parse moved, with the block of the previous tree it is a copy of and how it
  * moved: the checker reuses (and moves) that block's check instead of checking it again
- * (compiler/block-cache.ts). Weak, so it keeps no tree alive.
+ * (compiler/block-cache.ts). The previous block is held weakly: the previous tree is garbage
+ * once nothing else uses it (a check right after the re-parse, in the same job, still finds
+ * it), and a chain of edits does not keep every earlier tree alive.
  */
-const origins = new WeakMap<A.Block, { readonly node: A.Block; readonly shift: SpanShift }>();
+const origins = new WeakMap<
+  A.Block,
+  { readonly node: WeakRef<A.Block>; readonly shift: SpanShift }
+>();
 
 export function movedFrom(
   block: A.Block,
 ): { readonly node: A.Block; readonly shift: SpanShift } | undefined {
-  return origins.get(block);
+  const origin = origins.get(block);
+  const node = origin?.node.deref();
+  return origin === undefined || node === undefined ? undefined : { node, shift: origin.shift };
 }
 
 // ── moving the nodes after the edit ──────────────────────────────────────────────────────
@@ -340,10 +347,7 @@ function shiftNode(n: A.Item | A.Use, k: SpanShift): A.Item | A.Use {
       };
     case "Block": {
       const moved = shiftBlock(n, k);
-      origins.set(moved, { node: n, shift: k });
-      // One step back only: `n` pointing at its own previous copy would keep every earlier
-      // tree alive, chained.
-      origins.delete(n);
+      origins.set(moved, { node: new WeakRef(n), shift: k });
       return moved;
     }
   }
