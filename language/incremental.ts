@@ -1,26 +1,31 @@
 // Incremental re-parsing for the editor: after an edit, re-parse only the innermost block that
-// contains it and splice that block into the previous tree. A recipe is one experiment block
-// holding hundreds of stages, so re-parsing "the top-level block" would re-parse everything;
-// the innermost enclosing block is usually a single stage or task of a few lines.
+// contains it, or the assignment it falls in, and splice that into the previous tree. A recipe
+// is one experiment block holding hundreds of stages, so re-parsing "the top-level block"
+// would re-parse everything; the innermost enclosing block is usually a single stage or task
+// of a few lines, and an edit of a field of the experiment itself re-parses that one field.
 //
 // Why splicing gives exactly the tree `parse` would build: the edit lies strictly inside the
-// block, so the text before it is unchanged and the lexer reaches the block's first character
-// in its normal state (no string or comment is open there, since the block's first token
-// started there before the edit). The parser reaches the block in the same state as before
-// (same tokens, and no error before the block, so no recovery scanned into it), parses the
-// block on its own tokens only (the grammar's LL(2) decisions inside a body stop at its `}`),
-// and leaves it at the same `}` in the same state, so everything after is parsed as before,
-// shifted. Hence the conditions below: the block re-parses alone without any diagnostic, as one
-// block spanning the edited region, and the previous parse had no diagnostic before the
-// block's end (one after it is shifted along with the tree).
+// item (an assignment's end included, see `enclosingItem`), so the text before it is unchanged
+// and the lexer reaches the item's first character in its normal state (no string or comment
+// is open there, since the item's first token started there before the edit). The parser
+// reaches the item in the same state as before (same tokens, and no error before the item, so
+// no recovery scanned into it), parses the item on its own tokens only (the grammar's LL(2)
+// decisions inside a body stop at its `}`; a value stops at the next item's first token), and
+// leaves it with the same next token in the same state, so everything after is parsed as
+// before, shifted. Hence the conditions below: the item re-parses alone without any
+// diagnostic, as one item of its kind spanning the edited region, and the previous parse had
+// no diagnostic that the item's parse could have caused (one after it is shifted along with
+// the tree).
 //
 // Everything else falls back to a full `parse`, which is always correct.
+import { createTokenInstance } from "chevrotain";
 import type * as A from "./ast.ts";
 import { AstBuilder } from "./cst-to-ast.ts";
 import type { Diagnostic } from "./diagnostics.ts";
 import { LineIndex, lexSource } from "./lexer.ts";
 import { parse, type ParseResult } from "./parse.ts";
 import { limitNesting, parseTokens } from "./parser.ts";
+import { Ident, LBrace, RBrace } from "./tokens.ts";
 
 /** One edit of the previous text: `[start, end)` (offsets in that text) became `newText`. */
 export interface TextChange {
@@ -58,15 +63,15 @@ export function reparse(previous: ParseResult, text: string, change: TextChange)
   return reparseLocally(previous, text, change) ?? parse(text, previous.ast.path);
 }
 
-/** Containers on the way from the file to the re-parsed block, with the index taken in each. */
+/** Containers on the way from the file to the re-parsed item, with the index taken in each. */
 interface Step {
   readonly node: A.File | A.Block | A.RowBlock | A.For;
   readonly index: number;
 }
 
 /**
- * The splice of the innermost enclosing block, or undefined where the edit cannot be
- * localised (see the file comment): callers then parse the whole text.
+ * The splice of the innermost enclosing block or assignment, or undefined where the edit
+ * cannot be localised (see the file comment): callers then parse the whole text.
  */
 export function reparseLocally(
   previous: ParseResult,
@@ -84,42 +89,66 @@ export function reparseLocally(
   )
     return undefined;
 
-  const path = enclosingBlock(file, change);
+  const path = enclosingItem(file, change);
   if (path === undefined) return undefined;
-  const { steps, block } = path;
-  if (previous.diagnostics.some((d) => d.span.start < block.span.end || d.code === "QLX1004"))
+  const { steps, item } = path;
+  // A syntax error reported after an assignment may still be its own (`seed 7` is reported at
+  // the token after it), so for an assignment only errors after its whole block are unrelated.
+  const unrelatedFrom =
+    item.kind === "Assignment" ? steps[steps.length - 1]!.node.span.end : item.span.end;
+  if (previous.diagnostics.some((d) => d.span.start < unrelatedFrom || d.code === "QLX1004"))
     return undefined;
 
-  const start = block.span.start;
-  const region = text.slice(start, block.span.end + delta);
+  const start = item.span.start;
+  const region = text.slice(start, item.span.end + delta);
   const lexed = lexSource(region, file.path);
   if (lexed.diagnostics.length > 0) return undefined;
   for (const t of lexed.tokens) {
     t.startOffset += start;
     t.endOffset = t.endOffset! + start;
   }
-  // Each container on the way (blocks, rows, `for` grids) opened one `{` before the block.
-  const { tokens, tooDeep } = limitNesting(lexed.tokens, steps.length - 1);
+  const end = start + region.length;
+  // An assignment is parsed as the one item of a block around it (`_ { … }`), as it is in
+  // its own block: at the top of a file it would be a misplaced item.
+  const wrapped =
+    item.kind === "Assignment"
+      ? [
+          createTokenInstance(Ident, "_", start, start, NaN, NaN, NaN, NaN),
+          createTokenInstance(LBrace, "{", start, start, NaN, NaN, NaN, NaN),
+          ...lexed.tokens,
+          createTokenInstance(RBrace, "}", end, end, NaN, NaN, NaN, NaN),
+        ]
+      : lexed.tokens;
+  // Each container on the way (blocks, rows, `for` grids) opened one `{` before the item; the
+  // wrapping block's `{` stands for the innermost one.
+  const enclosing = steps.length - 1 - (item.kind === "Assignment" ? 1 : 0);
+  const { tokens, tooDeep } = limitNesting(wrapped, enclosing);
   if (tooDeep !== undefined) return undefined;
   const lines = new LineIndex(text);
   const builder = new AstBuilder(file.path, lines);
   const parsed = parseTokens(tokens, (offset) => lines.position(offset).line);
   const reparsed = builder.build(parsed, text.length).items;
-  const replacement = reparsed[0];
+  const first = reparsed[0];
+  const replacement =
+    first?.kind !== "Block" || item.kind === "Block"
+      ? first
+      : first.items.length === 1
+        ? first.items[0]
+        : undefined;
   if (
     builder.diagnostics.length > 0 ||
     reparsed.length !== 1 ||
-    replacement?.kind !== "Block" ||
+    replacement?.kind !== item.kind ||
     replacement.span.start !== start ||
-    replacement.span.end !== start + region.length
+    replacement.span.end !== end
   )
     return undefined;
 
   const shift: SpanShift = {
     delta,
-    lines: replacement.span.endLine - block.span.endLine,
-    line: block.span.endLine,
-    columns: replacement.span.endColumn - block.span.endColumn,
+    lines: replacement.span.endLine - item.span.endLine,
+    line: item.span.endLine,
+    columns: replacement.span.endColumn - item.span.endColumn,
   };
   let child: A.Item = replacement;
   for (let i = steps.length - 1; i >= 1; i--) {
@@ -138,7 +167,7 @@ export function reparseLocally(
       span: lines.span(file.path, c.span.start + start, c.span.end + start),
     });
   for (const c of file.comments)
-    if (c.span.start >= block.span.end)
+    if (c.span.start >= item.span.end)
       comments.push({ text: c.text, span: shiftSpan(c.span, shift) });
   const ast: A.File = {
     ...file,
@@ -149,29 +178,37 @@ export function reparseLocally(
   return { ast, diagnostics: previous.diagnostics.map((d) => shiftDiagnostic(d, shift)) };
 }
 
-/** The innermost `Block` whose span strictly contains the edit, with its containers. */
-function enclosingBlock(
+/**
+ * The innermost `Block` whose span strictly contains the edit, or the assignment in it that
+ * contains it (its end included, where typing at the end of a value goes: a value cannot run
+ * on into the next item, which starts with a word, a string, `for` or ends the block), with
+ * the containers on the way.
+ */
+function enclosingItem(
   file: A.File,
   change: TextChange,
-): { steps: Step[]; block: A.Block } | undefined {
-  const inside = (s: A.Span) => s.start < change.start && change.end < s.end;
+): { steps: Step[]; item: A.Block | A.Assignment } | undefined {
+  const inside = (item: A.Item | A.Use) =>
+    item.span.start < change.start &&
+    (change.end < item.span.end || (item.kind === "Assignment" && change.end === item.span.end));
   const walk: Step[] = [];
-  let found: { steps: Step[]; block: A.Block } | undefined;
+  let found: { steps: Step[]; item: A.Block | A.Assignment } | undefined;
   let container: Step["node"] = file;
   for (;;) {
     const items: readonly (A.Item | A.Use)[] = container.items;
-    const index = items.findIndex((item) => inside(item.span));
+    const index = items.findIndex(inside);
     const item = items[index];
-    if (item === undefined || item.kind === "Use" || item.kind === "Assignment") return found;
+    if (item === undefined || item.kind === "Use") return found;
     walk.push({ node: container, index });
-    if (item.kind === "Block") found = { steps: [...walk], block: item };
+    if (item.kind === "Assignment") return { steps: walk, item };
+    if (item.kind === "Block") found = { steps: [...walk], item };
     container = item;
   }
 }
 
 /**
- * How positions after the re-parsed block move: offsets by `delta`, lines by `lines`, and
- * columns by `columns` on the (old) line where the block ends.
+ * How positions after the re-parsed item move: offsets by `delta`, lines by `lines`, and
+ * columns by `columns` on the (old) line where the item ends.
  */
 export interface SpanShift {
   readonly delta: number;
@@ -180,7 +217,7 @@ export interface SpanShift {
   readonly columns: number;
 }
 
-/** Where a position after the edited block is now. */
+/** Where a position after the re-parsed item is now. */
 export function shiftSpan(s: A.Span, k: SpanShift): A.Span {
   return {
     file: s.file,

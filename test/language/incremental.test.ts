@@ -5,7 +5,14 @@
 // incremental-check.test.ts.)
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { diffText, reparse, reparseLocally, type TextChange } from "../../language/incremental.ts";
+import type * as A from "../../language/ast.ts";
+import {
+  diffText,
+  movedFrom,
+  reparse,
+  reparseLocally,
+  type TextChange,
+} from "../../language/incremental.ts";
 import { parse, printFile, type ParseResult } from "../../language/index.ts";
 import { MAX_NESTING } from "../../language/parser.ts";
 import { EDITS, MULTI, SOURCES, apply, changeOf } from "./incremental-edits.ts";
@@ -83,6 +90,27 @@ describe("what re-parses a block and what falls back to a full parse", () => {
     });
     const oneLine = at("steps = 10 } // s3");
     expectLocal({ start: oneLine + 8, end: oneLine + 10, newText: "100" });
+  });
+
+  it("re-parses only the assignment of an edit in a field, typing at the end of its value too", () => {
+    const batch = at("batch = 16") + "batch = 16".length;
+    expectLocal({ start: batch, end: batch, newText: "0" });
+    // The experiment around it was not re-parsed: its stages are the previous ones, moved.
+    const after = apply(text, { start: batch, end: batch, newText: "0" });
+    const local = reparseLocally(previous, after, { start: batch, end: batch, newText: "0" })!;
+    const experiment = local.ast.items[0] as A.Block;
+    const schedule = experiment.items.find(
+      (i) => i.kind === "Block" && i.keyword.name === "schedule",
+    );
+    expect(movedFrom((schedule as A.Block).items[0] as A.Block)).toBeDefined();
+  });
+
+  it("falls back when the previous parse reported an error after the edited assignment", () => {
+    const batch = at("batch = 16");
+    const broken = apply(text, { start: batch + 5, end: batch + 7, newText: " " }); // `batch 16`
+    const brokenParse = parse(broken, FILE);
+    expect(brokenParse.diagnostics.map((d) => d.code)).toEqual(["QLX1009"]);
+    expectFallback({ start: batch + 5, end: batch + 6, newText: " = " }, brokenParse, broken);
   });
 
   it("re-parses the enclosing block of an edit across nested blocks", () => {
