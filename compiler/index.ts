@@ -47,7 +47,8 @@ export interface CompileOptions {
   readonly host?: SourceHost;
   /**
    * How each loaded file's text is parsed; `parse` by default. The language server passes its
-   * cache of (incremental) parses, so a check after an edit re-parses only the edited block.
+   * cache of (incremental) parses, so a check after an edit re-parses only the edited block
+   * or assignment.
    * It must return what `parse` would.
    */
   readonly parse?: ParseSource;

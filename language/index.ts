@@ -1,6 +1,6 @@
 // The public front end: text → AST + syntax diagnostics (`parse`, which never throws and
 // always returns a whole `File`; `reparse`, the same after an edit, re-parsing only the
-// edited block), text → classified tokens (`lex`), diagnostics → terminal text
+// edited block or assignment), text → classified tokens (`lex`), diagnostics → terminal text
 // (`renderDiagnostics`), and the formatter (`format`).
 export { parse, type ParseResult } from "./parse.ts";
 export { diffText, reparse, type TextChange } from "./incremental.ts";

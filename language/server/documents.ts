@@ -4,7 +4,8 @@
 // edit drops a document back to Parsed, and so does an edit to any file it imports, so no
 // feature ever reads check results older than the text it sees. Parses go through one
 // `ParseCache`, so the check and the features share a parse and an edit re-parses only the
-// edited block.
+// edited block or assignment; one `BlockCache` lets a check reuse the checks of the blocks an
+// edit did not touch.
 import { fileURLToPath, pathToFileURL } from "node:url";
 import {
   BlockCache,

@@ -1,7 +1,8 @@
 // The qlx language server: wires the document store and the feature modules to an LSP
 // connection. Text sync is full: the parse cache finds the edited range itself by comparing
 // with the previous text (a fraction of a millisecond on a 5,000-line file) and re-parses
-// only the edited block. A check runs right after the message that made a document stale.
+// only the edited block or assignment. A check runs right after the message that made a
+// document stale.
 import {
   TextDocumentSyncKind,
   type Connection,
