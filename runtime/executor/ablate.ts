@@ -220,7 +220,7 @@ export async function runAblation(ir: AblationIr, opts: AblateOptions): Promise<
     name: row.name,
     seeds: runs
       .filter((r) => r.row === row.name && summaries.has(r))
-      .map((r) => summaries.get(r)!.final),
+      .map((r) => ({ seed: r.seed, scores: summaries.get(r)!.final })),
   }));
   const evalSize = ir.rows[0]?.graph.evaluate?.limit ?? 0;
   const table = buildAblationTable(ir.name, columns, rows, evalSize);

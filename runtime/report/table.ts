@@ -3,12 +3,25 @@
 // row's average is compared with the first (baseline) row, and the table states the smallest
 // difference this run could have detected, so that noise is not read as an effect.
 import type { ReportCell, ReportTable, ReportTableRow } from "./html.ts";
-import { compareToBaseline, minimumDetectableDifference, noiseModel, summarize } from "./stats.ts";
+import {
+  blockDetectableDifference,
+  blockResidual,
+  compareInBlocks,
+  compareToBaseline,
+  minimumDetectableDifference,
+  noiseModel,
+  summarize,
+} from "./stats.ts";
+
+export interface SeedScores {
+  readonly seed: number;
+  /** Benchmark → final score in [0, 1]. A missing benchmark is left out. */
+  readonly scores: Readonly<Record<string, number>>;
+}
 
 export interface RowScores {
   readonly name: string;
-  /** Per seed: benchmark → final score in [0, 1]. A missing benchmark is left out. */
-  readonly seeds: readonly Readonly<Record<string, number>>[];
+  readonly seeds: readonly SeedScores[];
 }
 
 export interface AblationTable extends ReportTable {
@@ -27,9 +40,19 @@ function cell(values: number[]): ReportCell | null {
 /** Per seed, the mean over the benchmarks that seed has scores for. */
 function seedAverages(row: RowScores, columns: readonly string[]): number[] {
   return row.seeds
-    .map((s) => columns.filter((c) => s[c] !== undefined).map((c) => s[c]!))
+    .map(({ scores }) => columns.filter((c) => scores[c] !== undefined).map((c) => scores[c]!))
     .filter((v) => v.length > 0)
     .map((v) => v.reduce((a, b) => a + b, 0) / v.length);
+}
+
+/** Every row has an average on the same ≥ 2 seeds, in the same order: compare within seeds. */
+function sharedSeeds(rows: readonly RowScores[], averages: readonly number[][]): boolean {
+  const key = (r: RowScores) => r.seeds.map((s) => s.seed).join(",");
+  return (
+    rows.length >= 2 &&
+    rows.every((r, i) => key(r) === key(rows[0]!) && averages[i]!.length === r.seeds.length) &&
+    rows[0]!.seeds.length >= 2
+  );
 }
 
 export function buildAblationTable(
@@ -41,23 +64,37 @@ export function buildAblationTable(
   const averages = rows.map((r) => seedAverages(r, columns));
   const all = averages.flat();
   const grand = all.length > 0 ? all.reduce((a, b) => a + b, 0) / all.length : 0;
+  const seeds = Math.max(0, ...rows.map((r) => r.seeds.length));
+  // Rows run on the same seeds share each seed's warm-up checkpoint and evaluation draws, so a
+  // difference is measured within seeds (blockResidual); otherwise rows are independent samples
+  // and the seed-to-seed spread plus the eval-set sampling error is the noise.
+  const blocks = sharedSeeds(rows, averages) ? blockResidual(averages) : undefined;
   // Each benchmark's average is over `columns.length` eval sets of `evalSize` items.
   const noise = noiseModel(averages, grand, evalSize * Math.max(1, columns.length));
-  const seeds = Math.max(0, ...rows.map((r) => r.seeds.length));
   const tableRows: ReportTableRow[] = rows.map((r, i) => {
     const base: ReportTableRow = {
       name: r.name,
-      cells: columns.map((c) => cell(r.seeds.filter((s) => s[c] !== undefined).map((s) => s[c]!))),
+      cells: columns.map((c) =>
+        cell(r.seeds.filter((s) => s.scores[c] !== undefined).map((s) => s.scores[c]!)),
+      ),
       avg: cell(averages[i]!),
     };
     if (i === 0 || averages[i]!.length === 0 || averages[0]!.length === 0) return base;
-    return { ...base, vsBaseline: compareToBaseline(averages[i]!, averages[0]!, noise) };
+    const vsBaseline = blocks
+      ? compareInBlocks(averages[i]!, averages[0]!, blocks)
+      : compareToBaseline(averages[i]!, averages[0]!, noise);
+    return { ...base, vsBaseline };
   });
-  const mdd = minimumDetectableDifference(noise, Math.max(1, seeds));
+  const mdd = blocks
+    ? blockDetectableDifference(blocks, seeds)
+    : minimumDetectableDifference(noise, Math.max(1, seeds));
+  const spread = blocks
+    ? `compared within seeds, which fix the warm-up checkpoint and the evaluation draws the rows share: residual sd ${(100 * Math.sqrt(blocks.variance)).toFixed(1)} points, ${blocks.df} degrees of freedom`
+    : `seed-to-seed sd ${(100 * Math.sqrt(noise.seedVariance)).toFixed(1)}, eval sampling sd ${(100 * Math.sqrt(noise.evalVariance)).toFixed(1)}`;
   const note =
     `${seeds} seed(s) per row, ${evalSize} items per benchmark. Cells: mean ± 95% CI (t over seeds), in points. ` +
     `Smallest detectable difference in Avg. (α = 0.05, power 0.8): ${(100 * mdd).toFixed(1)} points ` +
-    `(seed-to-seed sd ${(100 * Math.sqrt(noise.seedVariance)).toFixed(1)}, eval sampling sd ${(100 * Math.sqrt(noise.evalVariance)).toFixed(1)}). ` +
+    `(${spread}). ` +
     `A row is "resolved" when the 95% interval of its difference to the first row excludes 0.`;
   return { title, columns, rows: tableRows, note, seeds, evalSize, minimumDetectable: mdd };
 }

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
+  blockDetectableDifference,
+  blockResidual,
+  compareInBlocks,
   compareToBaseline,
   minimumDetectableDifference,
   noiseModel,
@@ -47,5 +50,27 @@ describe("summaries and comparisons", () => {
     expect(mdd).toBeLessThan(0.2);
     // More seeds → a smaller detectable difference.
     expect(minimumDetectableDifference(noise, 10)).toBeLessThan(mdd);
+  });
+
+  it("measures the residual of the additive row + seed model in a block design", () => {
+    // Purely additive scores leave no residual; one perturbed cell leaves a known one.
+    expect(
+      blockResidual([
+        [1, 2, 3],
+        [2, 3, 4],
+      ]).variance,
+    ).toBeCloseTo(0, 12);
+    // Residuals of [[0,0],[0,e]] are ±e/4; SS = 4·(e/4)² = e²/4 over (2−1)(2−1) = 1 df.
+    const r = blockResidual([
+      [0, 0],
+      [0, 0.4],
+    ]);
+    expect(r.df).toBe(1);
+    expect(r.variance).toBeCloseTo(0.04, 12);
+    const c = compareInBlocks([0, 0.4], [0, 0], r);
+    expect(c.difference).toBeCloseTo(0.2, 12);
+    expect(c.ci95).toBeCloseTo(12.7062 * Math.sqrt((2 * 0.04) / 2), 3);
+    expect(blockDetectableDifference(r, 8)).toBeLessThan(blockDetectableDifference(r, 2));
+    expect(() => blockResidual([[1, 2], [1]])).toThrow(/same seeds/);
   });
 });

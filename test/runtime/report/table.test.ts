@@ -6,25 +6,25 @@ describe("ablation table", () => {
     {
       name: "GRPO",
       seeds: [
-        { docmath: 0.3, mrcr: 0.5 },
-        { docmath: 0.32, mrcr: 0.52 },
-        { docmath: 0.31, mrcr: 0.49 },
+        { seed: 1, scores: { docmath: 0.3, mrcr: 0.5 } },
+        { seed: 2, scores: { docmath: 0.32, mrcr: 0.52 } },
+        { seed: 3, scores: { docmath: 0.31, mrcr: 0.49 } },
       ],
     },
     {
       name: "+ Task-balanced",
       seeds: [
-        { docmath: 0.5, mrcr: 0.7 },
-        { docmath: 0.52, mrcr: 0.71 },
-        { docmath: 0.49, mrcr: 0.69 },
+        { seed: 1, scores: { docmath: 0.5, mrcr: 0.7 } },
+        { seed: 2, scores: { docmath: 0.52, mrcr: 0.71 } },
+        { seed: 3, scores: { docmath: 0.49, mrcr: 0.69 } },
       ],
     },
     {
       name: "+ Tiny change",
       seeds: [
-        { docmath: 0.31, mrcr: 0.5 },
-        { docmath: 0.3, mrcr: 0.52 },
-        { docmath: 0.33, mrcr: 0.5 },
+        { seed: 1, scores: { docmath: 0.31, mrcr: 0.5 } },
+        { seed: 2, scores: { docmath: 0.3, mrcr: 0.52 } },
+        { seed: 3, scores: { docmath: 0.33, mrcr: 0.5 } },
       ],
     },
   ];
@@ -40,6 +40,38 @@ describe("ablation table", () => {
     expect(t.rows[1]!.vsBaseline!.resolved).toBe(true);
     expect(t.rows[2]!.vsBaseline!.resolved).toBe(false);
     expect(t.minimumDetectable).toBeGreaterThan(0);
+  });
+
+  it("compares rows within seeds when every row ran on the same seeds", () => {
+    // A large seed effect shared by both rows and a small, consistent row effect: only the
+    // within-seed comparison resolves it.
+    const shared = (name: string, shift: number) => ({
+      name,
+      seeds: [0.2, 0.35, 0.5].map((y, i) => ({
+        seed: 11 + i,
+        scores: { docmath: y + shift + (i === 1 ? 0.002 : 0), mrcr: y + shift },
+      })),
+    });
+    const blocked = buildAblationTable(
+      "t",
+      ["docmath", "mrcr"],
+      [shared("a", 0), shared("b", 0.03)],
+      500,
+    );
+    expect(blocked.rows[1]!.vsBaseline!.difference).toBeCloseTo(0.03, 12);
+    expect(blocked.rows[1]!.vsBaseline!.resolved).toBe(true);
+    expect(blocked.note).toContain("compared within seeds");
+    // The same scores on different seeds are independent samples: within noise.
+    const b = shared("b", 0.03);
+    const unpaired = buildAblationTable(
+      "t",
+      ["docmath", "mrcr"],
+      [shared("a", 0), { ...b, seeds: b.seeds.map((s) => ({ ...s, seed: s.seed + 10 })) }],
+      500,
+    );
+    expect(unpaired.rows[1]!.vsBaseline!.resolved).toBe(false);
+    expect(unpaired.note).toContain("seed-to-seed sd");
+    expect(blocked.minimumDetectable).toBeLessThan(unpaired.minimumDetectable);
   });
 
   it("writes Markdown in the paper's layout and a CSV with one line per row", () => {
