@@ -35,13 +35,11 @@ export class BlockCache {
   private readonly blocks = new WeakMap<Block, CachedBlock>();
 
   lookup(node: Block, spec: BlockSpec, label: string, scope: string): CachedBlock | undefined {
-    const fits = (c: CachedBlock | undefined): c is CachedBlock =>
-      c !== undefined && c.spec === spec && c.label === label && c.scope === scope;
     const hit = this.blocks.get(node);
-    if (fits(hit)) return hit;
+    if (fits(hit, spec, label, scope)) return hit;
     const moved = movedFrom(node);
     const before = moved === undefined ? undefined : this.blocks.get(moved.node);
-    if (moved === undefined || !fits(before)) return undefined;
+    if (moved === undefined || !fits(before, spec, label, scope)) return undefined;
     const translated = move(before, moved.node, node, moved.shift);
     if (translated !== undefined) this.blocks.set(node, translated);
     return translated;
@@ -50,6 +48,15 @@ export class BlockCache {
   store(node: Block, entry: CachedBlock): void {
     this.blocks.set(node, entry);
   }
+}
+
+function fits(
+  c: CachedBlock | undefined,
+  spec: BlockSpec,
+  label: string,
+  scope: string,
+): c is CachedBlock {
+  return c !== undefined && c.spec === spec && c.label === label && c.scope === scope;
 }
 
 /**
@@ -120,7 +127,8 @@ function move(
   const m: Mover = { block: from.span, shift, moved: new Map(), outside: false };
   const fields = new Map<string, Val>();
   for (const [name, v] of entry.model.fields) fields.set(name, moveVal(v, m));
-  const events = entry.events.map((e) => moveEvent(e, m));
+  const events =
+    entry.events.length === 0 ? entry.events : entry.events.map((e) => moveEvent(e, m));
   if (m.outside) return undefined;
   return { ...entry, model: { ...entry.model, node: to, fields }, events };
 }
