@@ -12,10 +12,11 @@
 // no recovery scanned into it), parses the item on its own tokens only (the grammar's LL(2)
 // decisions inside a body stop at its `}`; a value stops at the next item's first token), and
 // leaves it with the same next token in the same state, so everything after is parsed as
-// before, shifted. Hence the conditions below: the item re-parses alone without any
-// diagnostic, as one item of its kind spanning the edited region, and the previous parse had
-// no diagnostic that the item's parse could have caused (one after it is shifted along with
-// the tree).
+// before, shifted (a block that had errors inside still ended at its own `}`, after which the
+// parser is in its normal state). Hence the conditions below: the item re-parses alone
+// without any diagnostic, as one item of its kind spanning the edited region, and the previous
+// parse had no diagnostic before the item's end but errors inside a block that the clean
+// re-parse repairs (`repairedBy`); those after it are shifted along with the tree.
 //
 // Everything else falls back to a full `parse`, which is always correct.
 import { createTokenInstance } from "chevrotain";
@@ -96,7 +97,14 @@ export function reparseLocally(
   // the token after it), so for an assignment only errors after its whole block are unrelated.
   const unrelatedFrom =
     item.kind === "Assignment" ? steps[steps.length - 1]!.node.span.end : item.span.end;
-  if (previous.diagnostics.some((d) => d.span.start < unrelatedFrom || d.code === "QLX1004"))
+  if (
+    previous.diagnostics.some(
+      (d) =>
+        d.code === "QLX1004" ||
+        d.code === "QLX1013" ||
+        (d.span.start < unrelatedFrom && !repairedBy(d, item)),
+    )
+  )
     return undefined;
 
   const start = item.span.start;
@@ -175,7 +183,26 @@ export function reparseLocally(
     comments,
     span: endShifted(file.span, shift),
   };
-  return { ast, diagnostics: previous.diagnostics.map((d) => shiftDiagnostic(d, shift)) };
+  const after = previous.diagnostics.filter((d) => d.span.start >= unrelatedFrom);
+  return { ast, diagnostics: after.map((d) => shiftDiagnostic(d, shift)) };
+}
+
+/**
+ * Whether re-parsing `item` cleanly repairs the previous syntax error `d`: an error on a line
+ * strictly inside a block, where the block's own tokens caused it (one on its first line may
+ * come from the item before; one on its last line may be reported at its `}` for the token
+ * after it; a lexical error hides the syntax errors of its line, which may lie outside).
+ * That keeps typing through a broken value of a stage from re-parsing the whole file on the
+ * keystroke that repairs it.
+ */
+function repairedBy(d: Diagnostic, item: A.Block | A.Assignment): boolean {
+  return (
+    item.kind === "Block" &&
+    d.span.start >= item.span.start &&
+    d.span.end <= item.span.end &&
+    d.span.line > item.span.line &&
+    d.span.endLine < item.span.endLine
+  );
 }
 
 /**

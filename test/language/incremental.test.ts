@@ -105,12 +105,35 @@ describe("what re-parses a block and what falls back to a full parse", () => {
     expect(movedFrom((schedule as A.Block).items[0] as A.Block)).toBeDefined();
   });
 
-  it("falls back when the previous parse reported an error after the edited assignment", () => {
+  it("re-parses a block that repairs a syntax error inside it, not one on its closing line", () => {
+    const steps = at("steps = 11");
+    const broken = apply(text, { start: steps + 8, end: steps + 10, newText: "" }); // `steps =`
+    const brokenParse = parse(broken, FILE);
+    expect(brokenParse.diagnostics.map((d) => d.code)).toEqual(["QLX1003"]);
+    expectLocal({ start: steps + 8, end: steps + 8, newText: "12" }, brokenParse, broken);
+
+    // `steps = 1 }` on the stage's last line: the error is reported on that line.
+    const close = at("}", steps);
+    const joined = apply(text, { start: steps + 10, end: close, newText: " 1 " });
+    const joinedParse = parse(joined, FILE);
+    expect(joinedParse.diagnostics.length).toBeGreaterThan(0);
+    expectFallback({ start: steps + 10, end: steps + 13, newText: "\n    " }, joinedParse, joined);
+  });
+
+  it("re-parses the block, not the assignment, whose error was reported after the assignment", () => {
     const batch = at("batch = 16");
     const broken = apply(text, { start: batch + 5, end: batch + 7, newText: " " }); // `batch 16`
     const brokenParse = parse(broken, FILE);
     expect(brokenParse.diagnostics.map((d) => d.code)).toEqual(["QLX1009"]);
-    expectFallback({ start: batch + 5, end: batch + 6, newText: " = " }, brokenParse, broken);
+    const fix = { start: batch + 5, end: batch + 6, newText: " = " };
+    expectLocal(fix, brokenParse, broken);
+    // The whole experiment was re-parsed: its stages are new, not moved copies.
+    const experiment = reparseLocally(brokenParse, apply(broken, fix), fix)!.ast
+      .items[0] as A.Block;
+    const schedule = experiment.items.find(
+      (i) => i.kind === "Block" && i.keyword.name === "schedule",
+    );
+    expect(movedFrom((schedule as A.Block).items[0] as A.Block)).toBeUndefined();
   });
 
   it("re-parses the enclosing block of an edit across nested blocks", () => {
