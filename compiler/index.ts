@@ -161,9 +161,12 @@ function ablationVariants(
   session: Session,
   ablation: Block,
   profileOverride?: string,
-): { base: Block; rows: Variant[]; seeds: number; profile: string | null } | undefined {
+):
+  | { base: Block; rows: Variant[]; seeds: number; profile: string | null; baseline: number }
+  | undefined {
   const report = session.report;
   let seeds = 3;
+  let baseline: { name: string; span: Span } | undefined;
   let profile: string | null = profileOverride ?? null;
   let profileSpan: Span = ablation.headSpan;
   const rowsBlocks: Block[] = [];
@@ -198,6 +201,9 @@ function ablationVariants(
       if (field?.name === "seeds") {
         seeds = num(v) ?? seeds;
         if (seeds === 1) report(diag("QLX5016", item.value.span, { seeds }));
+      } else if (field?.name === "baseline") {
+        const name = str(v);
+        if (name !== undefined) baseline = { name, span: item.value.span };
       } else if (profileOverride === undefined) {
         profile = str(v) ?? null;
         profileSpan = item.value.span;
@@ -270,7 +276,19 @@ function ablationVariants(
     names.set(r.name, r.span);
     rows.push({ name: r.name, block: applyPatch(base, r.items, report) });
   }
-  return { base, rows, seeds, profile };
+  const baselineIndex =
+    baseline === undefined ? 0 : rows.findIndex((r) => r.name === baseline.name);
+  if (baseline !== undefined && baselineIndex < 0) {
+    const rowNames = rows.map((r) => r.name ?? "");
+    report(
+      diag("QLX2005", baseline.span, {
+        name: baseline.name,
+        what: "row",
+        ...suggestion(baseline.name, rowNames),
+      }),
+    );
+  }
+  return { base, rows, seeds, profile, baseline: Math.max(0, baselineIndex) };
 }
 
 function experimentVariants(session: Session, exp: Block): Variant[] {
@@ -401,6 +419,7 @@ export function compileFile(path: string, opts: CompileOptions = {}): CompileRes
     source,
     profile: expanded.profile,
     seeds: expanded.seeds,
+    baseline: rows[expanded.baseline]?.name ?? "",
     columns: [...(first?.evaluate?.benchmarks ?? []), "avg"],
     rows,
   };

@@ -321,6 +321,8 @@ export const AblationIr = z.object({
   source: z.string(),
   profile: z.string().nullable(),
   seeds: Positive,
+  /** The row the table compares the others with. */
+  baseline: z.string(),
   /** Table columns: the evaluated benchmarks, then the average. */
   columns: z.array(Name),
   rows: z.array(AblationRow).min(1),

@@ -339,6 +339,11 @@ export const ABLATION: BlockSpec = {
       { default: 3 },
     ),
     f("profile", { kind: "string" }, "A profile of the base experiment applied before the rows."),
+    f(
+      "baseline",
+      { kind: "string" },
+      'The row the table compares every other row with (its name, e.g. "+ GRPO"). Default: the first row.',
+    ),
   ],
   blocks: [ROWS],
 };

@@ -223,7 +223,16 @@ export async function runAblation(ir: AblationIr, opts: AblateOptions): Promise<
       .map((r) => ({ seed: r.seed, scores: summaries.get(r)!.final })),
   }));
   const evalSize = ir.rows[0]?.graph.evaluate?.limit ?? 0;
-  const table = buildAblationTable(ir.name, columns, rows, evalSize);
+  const table = buildAblationTable(
+    ir.name,
+    columns,
+    rows,
+    evalSize,
+    Math.max(
+      0,
+      ir.rows.findIndex((r) => r.name === ir.baseline),
+    ),
+  );
   const slugs = rowSlugs(ir.rows.map((r) => r.name));
   const rowDirs = Object.fromEntries(ir.rows.map((r, i) => [r.name, slugs[i]!]));
   mkdirSync(opts.outDir, { recursive: true });

@@ -60,6 +60,8 @@ export function buildAblationTable(
   columns: readonly string[],
   rows: readonly RowScores[],
   evalSize: number,
+  /** The row the others are compared with. */
+  baseline = 0,
 ): AblationTable {
   const averages = rows.map((r) => seedAverages(r, columns));
   const all = averages.flat();
@@ -79,10 +81,11 @@ export function buildAblationTable(
       ),
       avg: cell(averages[i]!),
     };
-    if (i === 0 || averages[i]!.length === 0 || averages[0]!.length === 0) return base;
+    const ref = averages[baseline]!;
+    if (i === baseline || averages[i]!.length === 0 || ref.length === 0) return base;
     const vsBaseline = blocks
-      ? compareInBlocks(averages[i]!, averages[0]!, blocks)
-      : compareToBaseline(averages[i]!, averages[0]!, noise);
+      ? compareInBlocks(averages[i]!, ref, blocks)
+      : compareToBaseline(averages[i]!, ref, noise);
     return { ...base, vsBaseline };
   });
   const mdd = blocks
@@ -95,7 +98,7 @@ export function buildAblationTable(
     `${seeds} seed(s) per row, ${evalSize} items per benchmark. Cells: mean ± 95% CI (t over seeds), in points. ` +
     `Smallest detectable difference in Avg. (α = 0.05, power 0.8): ${(100 * mdd).toFixed(1)} points ` +
     `(${spread}). ` +
-    `A row is "resolved" when the 95% interval of its difference to the first row excludes 0.`;
+    `A row is "resolved" when the 95% interval of its difference to the baseline row (${rows[baseline]?.name ?? ""}) excludes 0.`;
   return { title, columns, rows: tableRows, note, seeds, evalSize, minimumDetectable: mdd };
 }
 

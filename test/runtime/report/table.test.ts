@@ -74,6 +74,17 @@ describe("ablation table", () => {
     expect(blocked.minimumDetectable).toBeLessThan(unpaired.minimumDetectable);
   });
 
+  it("compares with the row named as baseline", () => {
+    const t2 = buildAblationTable("Table 2", ["docmath", "mrcr"], rows, 500, 2);
+    expect(t2.rows[2]!.vsBaseline).toBeUndefined();
+    expect(t2.rows[0]!.vsBaseline!.difference).toBeCloseTo(
+      t2.rows[0]!.avg!.mean - t2.rows[2]!.avg!.mean,
+      12,
+    );
+    expect(t2.note).toContain("baseline row (+ Tiny change)");
+    expect(tableMarkdown(t2)).toContain("| + Tiny change |");
+  });
+
   it("writes Markdown in the paper's layout and a CSV with one line per row", () => {
     const md = tableMarkdown(t);
     expect(md).toContain("|  | docmath | mrcr | Avg. | Δ Avg. vs baseline |");
