@@ -86,7 +86,15 @@ function finished(run: PlannedRun): RunSummary | undefined {
   return JSON.parse(readFileSync(summary, "utf8")) as RunSummary;
 }
 
-/** Finished runs in other ablations' output directories, by IR text. */
+/**
+ * What makes two runs the same run: the IR without `source`, the file it was compiled from
+ * (Tables 2 and 5 compile the same GRPO row from different files).
+ */
+function runKey(ir: ExperimentIr): string {
+  return JSON.stringify({ ...ir, source: "" });
+}
+
+/** Finished runs in other ablations' output directories, by run key. */
 function reusableRuns(dirs: readonly string[]): Map<string, string> {
   const found = new Map<string, string>();
   for (const dir of dirs) {
@@ -98,23 +106,26 @@ function reusableRuns(dirs: readonly string[]): Map<string, string> {
         const runDir = join(rows, row.name, seed.name);
         if (!seed.isDirectory() || !existsSync(join(runDir, RUN_FILES.summary))) continue;
         const ir = join(runDir, RUN_FILES.ir);
-        if (existsSync(ir) && !found.has(readFileSync(ir, "utf8")))
-          found.set(readFileSync(ir, "utf8"), runDir);
+        if (!existsSync(ir)) continue;
+        const key = runKey(JSON.parse(readFileSync(ir, "utf8")) as ExperimentIr);
+        if (!found.has(key)) found.set(key, runDir);
       }
     }
   }
   return found;
 }
 
-/** Copies a finished run of the same IR into `run.dir` (a partial copy is removed first). */
+/**
+ * Copies a finished run of the same run key into `run.dir`, its ir.json rewritten to this
+ * run's IR (only `source` differs). A partial copy is removed first, and the summary is
+ * copied last: a copy interrupted midway is not taken for a finished run.
+ */
 function copyRun(from: string, run: PlannedRun): RunSummary | undefined {
   rmSync(run.dir, { recursive: true, force: true });
   mkdirSync(join(run.dir, ".."), { recursive: true });
-  // The summary is copied last: a copy interrupted midway is not taken for a finished run.
-  cpSync(from, run.dir, {
-    recursive: true,
-    filter: (src) => src !== join(from, RUN_FILES.summary),
-  });
+  const last = new Set([join(from, RUN_FILES.summary), join(from, RUN_FILES.ir)]);
+  cpSync(from, run.dir, { recursive: true, filter: (src) => !last.has(src) });
+  writeAtomic(join(run.dir, RUN_FILES.ir), irText(run.ir));
   cpSync(join(from, RUN_FILES.summary), join(run.dir, RUN_FILES.summary));
   return finished(run);
 }
@@ -167,7 +178,7 @@ export async function runAblation(ir: AblationIr, opts: AblateOptions): Promise<
   let copied = 0;
   const todo = runs.filter((r) => {
     let s = finished(r);
-    const from = elsewhere.get(irText(r.ir));
+    const from = elsewhere.get(runKey(r.ir));
     if (s === undefined && from !== undefined) {
       s = copyRun(from, r);
       if (s) copied++;

@@ -37,7 +37,12 @@ ablation smoke_table of base {
   seeds = 1
 }
 
-// Shares its rows with smoke_table: with --reuse, nothing is re-run.
+`;
+
+// Another file, so its rows' IR differ from smoke_table's only in `source`: with --reuse,
+// nothing is re-run.
+const SHARED = `use "t.qlx"
+
 ablation shared_rows of base {
   rows {
     "Base" { train = false }
@@ -94,16 +99,9 @@ describe("qlx ablate and qlx report", () => {
       expect(again.status).toBe(0);
 
       const shared = join(work, "shared");
-      const copied = qlx([
-        "ablate",
-        file,
-        "--name",
-        "shared_rows",
-        "--out",
-        shared,
-        "--reuse",
-        out,
-      ]);
+      const sharedFile = join(work, "u.qlx");
+      writeFileSync(sharedFile, SHARED);
+      const copied = qlx(["ablate", sharedFile, "--out", shared, "--reuse", out]);
       expect(copied.stderr).toContain("2 reused (2 copied from --reuse), 0 to run");
       expect(copied.status).toBe(0);
       expect(
@@ -112,7 +110,12 @@ describe("qlx ablate and qlx report", () => {
           "utf8",
         ),
       ).toBe(readFileSync(join(out, "rows", "grpo", "seed-1", "summary.json"), "utf8"));
-      const notAblation = qlx(["ablate", file, "--name", "shared_rows", "--reuse", work]);
+      // The copy records the IR it stands for: its own file as source.
+      const copiedIr = join(shared, "rows", "same-grpo-other-name", "seed-1", "ir.json");
+      expect(JSON.parse(readFileSync(copiedIr, "utf8")).source).toBe("u.qlx");
+      const again2 = qlx(["ablate", sharedFile, "--out", shared]);
+      expect(again2.stderr).toContain("2 reused, 0 to run");
+      const notAblation = qlx(["ablate", sharedFile, "--reuse", work]);
       expect(notAblation.status).toBe(2);
       expect(notAblation.stderr).toContain("not an ablation's output");
 
