@@ -29,18 +29,23 @@ export interface AgentBudget {
   readonly trajectoryResponseTokens: number;
 }
 
+/** Reading steps for a document of `input` tokens: one per chunk, at most `maxChunks` (0: all). */
+export function readingSteps(input: number, chunk: number, maxChunks: number): number {
+  const chunks = Math.ceil(input / Math.max(1, chunk));
+  return maxChunks > 0 ? Math.min(chunks, maxChunks) : chunks;
+}
+
 export function agentBudget(a: AgentBudgetInput): AgentBudget {
   const template = MEMORY_TEMPLATE_TOKENS[a.tinyModel ? "tiny" : "natural"];
-  const chunks = Math.ceil(a.input / Math.max(1, a.chunk));
-  const readingSteps = a.maxChunks > 0 ? Math.min(chunks, a.maxChunks) : chunks;
+  const steps = readingSteps(a.input, a.chunk, a.maxChunks);
   const readingStep = template + a.chunk + 2 * a.memory;
   const answerStep = template + a.memory + a.output;
   return {
     template,
-    readingSteps,
+    readingSteps: steps,
     readingStep,
     answerStep,
-    trajectoryTokens: readingSteps * readingStep + answerStep,
-    trajectoryResponseTokens: readingSteps * a.memory + a.output,
+    trajectoryTokens: steps * readingStep + answerStep,
+    trajectoryResponseTokens: steps * a.memory + a.output,
   };
 }

@@ -6,6 +6,7 @@ import * as nodePath from "node:path";
 import type { Block, Span } from "../language/ast.ts";
 import { ABLATION } from "../language/builtins.ts";
 import { diag, hasErrors, type Diagnostic } from "../language/diagnostics.ts";
+import { readingSteps } from "./agent-budget.ts";
 import { BlockCache } from "./block-cache.ts";
 import { checkExperiment, nameOf, type CheckContext } from "./check.ts";
 import { applyPatch, applyProfile, expandRows } from "./expand.ts";
@@ -433,10 +434,18 @@ export function compileFile(path: string, opts: CompileOptions = {}): CompileRes
 /** A usage problem (not a diagnostic of the file): the CLI exits 2. */
 export class UsageError extends Error {}
 
+/** What one response is: a single pass, or the memory agent's trajectory of K + 1 steps (§2.3). */
+function stageShape(n: Extract<ExperimentIr["schedule"][number], { kind: "stage" }>): string {
+  const agent = n.nodes.find((x) => x.kind === "rollout")?.agent;
+  if (!agent) return `input ${n.input} + output ${n.output}`;
+  const reading = readingSteps(n.input, agent.chunk, agent.max_chunks);
+  return `memory agent: ${reading} reading steps of chunk ${agent.chunk} + memory ${agent.memory}, then an answer of ${n.output}`;
+}
+
 function summarize(g: ExperimentIr): string[] {
   return g.schedule.map((n) =>
     n.kind === "stage"
-      ? `stage ${n.name}: ${n.steps} steps × ${n.derived.prompts_per_step} prompts × G ${n.derived.responses_per_step / n.derived.prompts_per_step} = ${n.derived.responses_per_step} responses/step (${n.derived.responses_per_worker} per worker), ≤ ${n.derived.max_tokens_per_step} tokens/step (input ${n.input} + output ${n.output})`
+      ? `stage ${n.name}: ${n.steps} steps × ${n.derived.prompts_per_step} prompts × G ${n.derived.responses_per_step / n.derived.prompts_per_step} = ${n.derived.responses_per_step} responses/step (${n.derived.responses_per_worker} per worker), ≤ ${n.derived.max_tokens_per_step} tokens/step (${stageShape(n)})`
       : `merge ${n.name}: ${n.op}(${n.models.join(", ")})${n.base === null ? "" : ` base ${n.base}`}`,
   );
 }

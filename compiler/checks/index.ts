@@ -39,7 +39,6 @@ export const CHECKS: {
   readonly merge: readonly Check<MergeModel>[];
 } = {
   experiment: [
-    checkEvaluateLengths,
     checkScheduleNotEmpty,
     checkScheduleAcyclic,
     checkEvaluateLengths,

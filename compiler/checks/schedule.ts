@@ -1,7 +1,7 @@
 // Stage-graph rules (QLX4xxx): `from` order and cycles, merges of one model with a real base,
 // length limits against the context window, retrospective sampling, evaluation cadence.
-import { MEMORY_TEMPLATE_TOKENS } from "../../language/builtins/functions.ts";
 import { diag } from "../../language/diagnostics.ts";
+import { agentBudget } from "../agent-budget.ts";
 import type { ExperimentModel, MergeModel, StageModel } from "../check.ts";
 import { ancestors, mergeInputs } from "../schedule.ts";
 import { suggestion } from "../suggest.ts";
@@ -84,19 +84,24 @@ export function checkStageContext(s: StageModel, { model, graph, report }: Check
     // §2.3: a reading step holds the template, the chunk and the previous memory and plan, and
     // writes the new memory and plan; the answer step holds the final memory and writes the
     // answer. The longer of the two must fit.
-    const chunk = num(agent.args.get("chunk")) ?? 0;
-    const memory = num(agent.args.get("memory")) ?? 0;
     const modelName = graph.modelOf.get(s.name);
     const init = call(model.models.find((x) => x.name === modelName)?.fields.get("init"));
-    const template = MEMORY_TEMPLATE_TOKENS[init?.fn === "tiny" ? "tiny" : "natural"];
-    const read = chunk + 2 * memory + template;
-    const answer = memory + output + template;
-    const need = Math.max(read, answer);
+    const chunk = num(agent.args.get("chunk")) ?? 0;
+    const memory = num(agent.args.get("memory")) ?? 0;
+    const b = agentBudget({
+      input,
+      output,
+      chunk,
+      memory,
+      maxChunks: num(agent.args.get("max_chunks")) ?? 0,
+      tinyModel: init?.fn === "tiny",
+    });
+    const need = Math.max(b.readingStep, b.answerStep);
     if (need > context) {
       const detail =
-        read >= answer
-          ? `chunk ${chunk} + 2 × memory ${memory} + template ${template}`
-          : `memory ${memory} + output ${output} + template ${template}`;
+        b.readingStep >= b.answerStep
+          ? `chunk ${chunk} + 2 × memory ${memory} + template ${b.template}`
+          : `memory ${memory} + output ${output} + template ${b.template}`;
       report(diag("QLX4011", agent.span, { stage: s.name, need, context, detail }));
     }
     return; // a memory agent reads the document in chunks: input may exceed the context
