@@ -142,6 +142,7 @@ export function checkExpr(e: Expr, ty: Ty, name: string, ctx: ExprContext): Val 
           k: "call",
           fn: spec.name,
           args: defaultArgs(spec, new Map(), e.span, ctx.scope.tasks),
+          written: new Set(),
           span: e.span,
         };
       return checkCall(e as Call, ctx, spec);
@@ -276,6 +277,7 @@ function checkCall(e: Call, ctx: ExprContext, spec: FnSpec): Val {
     k: "call",
     fn: spec.name,
     args: defaultArgs(spec, given, e.span, ctx.scope.tasks),
+    written: new Set(given.keys()),
     span: e.span,
   };
 }

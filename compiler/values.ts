@@ -15,7 +15,10 @@ export type Val =
   | {
       readonly k: "call";
       readonly fn: string;
+      /** Every parameter: the written ones and the table's defaults for the rest. */
       readonly args: ReadonlyMap<string, Val>;
+      /** The parameters the source wrote (a default can equal a written value). */
+      readonly written: ReadonlySet<string>;
       readonly span: Span;
     }
   | { readonly k: "list"; readonly items: readonly Val[]; readonly span: Span }
@@ -53,7 +56,13 @@ export function defaultVal(d: DefaultValue, ty: Ty, span: Span, allTasks: readon
       const spec = lookupFunction(ty.category, s);
       if (spec === undefined)
         throw new Error(`builtins table: default '${s}' is not a ${ty.category}`);
-      return { k: "call", fn: s, args: defaultArgs(spec, new Map(), span, allTasks), span };
+      return {
+        k: "call",
+        fn: s,
+        args: defaultArgs(spec, new Map(), span, allTasks),
+        written: new Set(),
+        span,
+      };
     }
     case "prompt":
       return { k: "std", path: s, span };

@@ -56,8 +56,7 @@ export function checkLoss(m: ExperimentModel, { report }: CheckInput): void {
     report(diag("QLX5006", loss.args.get("clip_high")?.span ?? loss.span, { low, high }));
   if ((a("updates_per_batch") ?? 1) > 1 && low === 0 && high === 0)
     report(diag("QLX5007", loss.span, {}));
-  const estimatorWritten = loss.args.get("kl_estimator")?.span !== loss.span;
-  if (kl === 0 && klReward === 0 && estimatorWritten)
+  if (kl === 0 && klReward === 0 && loss.written.has("kl_estimator"))
     report(diag("QLX5017", loss.args.get("kl_estimator")?.span ?? loss.span, {}));
 }
 
