@@ -1,18 +1,23 @@
 // The table-driven check of each block (check.ts, `BlockChecker.block`), kept by node across
-// the editor's checks. After a one-line edit of a long recipe the re-parse shares every node
-// before the edit with the previous tree and moves the ones after it
-// (language/incremental.ts), so only the edited block needs checking again: a shared block's
-// check is reused as it was, a moved block's check is moved with it.
+// the editor's checks. After a one-line edit of a long recipe the re-parse keeps every node but
+// the edited block or assignment (language/incremental.ts): nodes before the edit as they were,
+// nodes after it moved in place, so every other block finds its check under its own node.
 //
 // A block's check depends on its node, its spec and label, and the context (names in scope,
 // task list, project root: `scopeKey`); while checking, it reports diagnostics and checks data
 // paths. A reused check replays both in their order: the paths against the disk of now (a
 // data file may have appeared since), the diagnostics as they were. So a check with the cache
 // reports exactly what a fresh check reports.
+//
+// Positions: a check holds spans, mostly those of the block's own nodes, which move with the
+// nodes; the ones inside the block that the checker derived are handed to the re-parse to move
+// with the block (`carrySpans`). A check holding a position outside its block (say an earlier
+// declaration's) cannot know whether that position moved: it is reused only while its block
+// has not moved since it was stored.
 import type { Block, Span } from "../language/ast.ts";
 import type { BlockSpec } from "../language/builtins.ts";
 import type { Diagnostic } from "../language/diagnostics.ts";
-import { movedFrom, shiftSpan, type SpanShift } from "../language/incremental.ts";
+import { carrySpans } from "../language/incremental.ts";
 import type { BlockModel } from "./check.ts";
 import type { Scope } from "./typecheck.ts";
 import type { Val } from "./values.ts";
@@ -31,32 +36,61 @@ export interface CachedBlock {
   readonly events: readonly BlockEvent[];
 }
 
+interface Kept {
+  readonly entry: CachedBlock;
+  /** Where the block started when a check holding a position outside it was stored. */
+  readonly pinnedAt?: { readonly start: number; readonly line: number; readonly column: number };
+}
+
 export class BlockCache {
-  private readonly blocks = new WeakMap<Block, CachedBlock>();
+  private readonly blocks = new WeakMap<Block, Kept>();
 
   lookup(node: Block, spec: BlockSpec, label: string, scope: string): CachedBlock | undefined {
-    const hit = this.blocks.get(node);
-    if (fits(hit, spec, label, scope)) return hit;
-    const moved = movedFrom(node);
-    const before = moved === undefined ? undefined : this.blocks.get(moved.node);
-    if (moved === undefined || !fits(before, spec, label, scope)) return undefined;
-    const translated = move(before, moved.node, node, moved.shift);
-    if (translated !== undefined) this.blocks.set(node, translated);
-    return translated;
+    const kept = this.blocks.get(node);
+    if (kept === undefined) return undefined;
+    const { entry, pinnedAt } = kept;
+    if (entry.spec !== spec || entry.label !== label || entry.scope !== scope) return undefined;
+    const s = node.span;
+    if (
+      pinnedAt !== undefined &&
+      (pinnedAt.start !== s.start || pinnedAt.line !== s.line || pinnedAt.column !== s.column)
+    )
+      return undefined;
+    return entry;
   }
 
   store(node: Block, entry: CachedBlock): void {
-    this.blocks.set(node, entry);
+    // Every position of the check inside the block is carried along with it: most are spans
+    // of the block's own nodes, which move with the tree anyway (each span moves once), and
+    // telling them apart would walk the whole block, which for the experiment around an edit
+    // is the whole file.
+    const inside = new Set<Span>();
+    let outside = false;
+    const b = node.span;
+    const note = (s: Span) => {
+      if (s.file !== b.file || s.start < b.start || s.end > b.end) outside = true;
+      else inside.add(s);
+    };
+    for (const v of entry.model.fields.values()) valSpans(v, note);
+    for (const e of entry.events) {
+      if (e.kind === "path") note(e.span);
+      else {
+        note(e.diagnostic.span);
+        for (const r of e.diagnostic.related) note(r.span);
+      }
+    }
+    carrySpans(node, [...inside]);
+    this.blocks.set(
+      node,
+      outside ? { entry, pinnedAt: { start: b.start, line: b.line, column: b.column } } : { entry },
+    );
   }
 }
 
-function fits(
-  c: CachedBlock | undefined,
-  spec: BlockSpec,
-  label: string,
-  scope: string,
-): c is CachedBlock {
-  return c !== undefined && c.spec === spec && c.label === label && c.scope === scope;
+function valSpans(v: Val, visit: (s: Span) => void): void {
+  if (v.k === "call") for (const a of v.args.values()) valSpans(a, visit);
+  else if (v.k === "list") for (const x of v.items) valSpans(x, visit);
+  visit(v.span);
 }
 
 /**
@@ -68,67 +102,4 @@ export function scopeKey(scope: Scope, root: string): string {
     ([kind, m]) => `${kind}:${[...m.keys()].join(",")}`,
   );
   return `${root}\n${names.join("\n")}\n${scope.tasks.join(",")}`;
-}
-
-/** Moves positions of a block's check by `shift`, noting any position outside the block. */
-interface Mover {
-  readonly block: Span;
-  readonly shift: SpanShift;
-  /**
-   * Each span object moved so far and its moved copy: values that shared a span object share
-   * the moved one, since checks compare spans by identity (a call's defaulted arguments carry
-   * the call's own span: `checkLoss` tells written arguments from defaults that way).
-   */
-  readonly moved: Map<Span, Span>;
-  outside: boolean;
-}
-
-function moveSpan(s: Span, m: Mover): Span {
-  const known = m.moved.get(s);
-  if (known !== undefined) return known;
-  if (s.file !== m.block.file || s.start < m.block.start || s.end > m.block.end) m.outside = true;
-  const moved = shiftSpan(s, m.shift);
-  m.moved.set(s, moved);
-  return moved;
-}
-
-function moveVal(v: Val, m: Mover): Val {
-  switch (v.k) {
-    case "call": {
-      const args = new Map<string, Val>();
-      for (const [name, a] of v.args) args.set(name, moveVal(a, m));
-      return { ...v, args, span: moveSpan(v.span, m) };
-    }
-    case "list":
-      return { ...v, items: v.items.map((x) => moveVal(x, m)), span: moveSpan(v.span, m) };
-    default:
-      return { ...v, span: moveSpan(v.span, m) };
-  }
-}
-
-function moveEvent(e: BlockEvent, m: Mover): BlockEvent {
-  if (e.kind === "path") return { ...e, span: moveSpan(e.span, m) };
-  const d = e.diagnostic;
-  const related = d.related.map((r) => ({ ...r, span: moveSpan(r.span, m) }));
-  return { kind: "report", diagnostic: { ...d, span: moveSpan(d.span, m), related } };
-}
-
-/**
- * The check of `from` as the check of `to`, its moved copy. Every position it holds must lie in
- * the block (one pointing elsewhere, say at an earlier declaration, might not have moved):
- * otherwise undefined, and the block is checked afresh.
- */
-function move(
-  entry: CachedBlock,
-  from: Block,
-  to: Block,
-  shift: SpanShift,
-): CachedBlock | undefined {
-  const m: Mover = { block: from.span, shift, moved: new Map(), outside: false };
-  const fields = new Map<string, Val>();
-  for (const [name, v] of entry.model.fields) fields.set(name, moveVal(v, m));
-  const events =
-    entry.events.length === 0 ? entry.events : entry.events.map((e) => moveEvent(e, m));
-  if (m.outside) return undefined;
-  return { ...entry, model: { ...entry.model, node: to, fields }, events };
 }

@@ -58,7 +58,9 @@ export function diffText(before: string, after: string): TextChange {
 
 /**
  * The parse of `text`, which is the text `previous` was parsed from with `change` applied.
- * Equal (deep-equal AST and diagnostics) to `parse(text, previous.ast.path)`.
+ * Equal (deep-equal AST and diagnostics) to `parse(text, previous.ast.path)`. It consumes
+ * `previous`: the new tree shares its nodes, and those after the edit are moved in place, so
+ * `previous` no longer describes its text (keep only the result).
  */
 export function reparse(previous: ParseResult, text: string, change: TextChange): ParseResult {
   return reparseLocally(previous, text, change) ?? parse(text, previous.ast.path);
@@ -72,7 +74,8 @@ interface Step {
 
 /**
  * The splice of the innermost enclosing block or assignment, or undefined where the edit
- * cannot be localised (see the file comment): callers then parse the whole text.
+ * cannot be localised (see the file comment): callers then parse the whole text. A splice
+ * consumes `previous` as `reparse` does; undefined leaves it as it was.
  */
 export function reparseLocally(
   previous: ParseResult,
@@ -152,19 +155,21 @@ export function reparseLocally(
   )
     return undefined;
 
-  const shift: SpanShift = {
+  // Past this point the splice cannot fail: moving positions in place (below) consumes
+  // `previous`, which a fallback would still have needed.
+  const mover = new SpanMover({
     delta,
     lines: replacement.span.endLine - item.span.endLine,
     line: item.span.endLine,
     columns: replacement.span.endColumn - item.span.endColumn,
-  };
+  });
   let child: A.Item = replacement;
   for (let i = steps.length - 1; i >= 1; i--) {
     const { node, index } = steps[i] as { node: A.Block | A.RowBlock | A.For; index: number };
     child = {
       ...node,
-      items: splice(node.items, index, child, shift),
-      span: endShifted(node.span, shift),
+      items: splice(node.items, index, child, mover),
+      span: endShifted(node.span, mover.shift),
     };
   }
   const top = steps[0]!;
@@ -175,16 +180,22 @@ export function reparseLocally(
       span: lines.span(file.path, c.span.start + start, c.span.end + start),
     });
   for (const c of file.comments)
-    if (c.span.start >= item.span.end)
-      comments.push({ text: c.text, span: shiftSpan(c.span, shift) });
+    if (c.span.start >= item.span.end) {
+      mover.move(c.span);
+      comments.push(c);
+    }
   const ast: A.File = {
     ...file,
-    items: splice(file.items, top.index, child as A.Block, shift),
+    items: splice(file.items, top.index, child as A.Block, mover),
     comments,
-    span: endShifted(file.span, shift),
+    span: endShifted(file.span, mover.shift),
   };
   const after = previous.diagnostics.filter((d) => d.span.start >= unrelatedFrom);
-  return { ast, diagnostics: after.map((d) => shiftDiagnostic(d, shift)) };
+  for (const d of after) {
+    mover.move(d.span);
+    for (const r of d.related) mover.move(r.span);
+  }
+  return { ast, diagnostics: after };
 }
 
 /**
@@ -237,24 +248,53 @@ function enclosingItem(
  * How positions after the re-parsed item move: offsets by `delta`, lines by `lines`, and
  * columns by `columns` on the (old) line where the item ends.
  */
-export interface SpanShift {
+interface SpanShift {
   readonly delta: number;
   readonly lines: number;
   readonly line: number;
   readonly columns: number;
 }
 
-/** Where a position after the re-parsed item is now. */
-export function shiftSpan(s: A.Span, k: SpanShift): A.Span {
-  return {
-    file: s.file,
-    start: s.start + k.delta,
-    end: s.end + k.delta,
-    line: s.line + k.lines,
-    column: s.line === k.line ? s.column + k.columns : s.column,
-    endLine: s.endLine + k.lines,
-    endColumn: s.endLine === k.line ? s.endColumn + k.columns : s.endColumn,
-  };
+type MutableSpan = { -readonly [K in keyof A.Span]: A.Span[K] };
+
+/**
+ * Moves positions after the re-parsed item IN PLACE, each span object once. Copying the nodes
+ * after a length-changing edit (most of a long recipe) cost more than the rest of the edit
+ * together, and a moved copy is a new node, whose block check had to be moved too
+ * (bench/RESULTS.md, lsp). In place, every node keeps its identity: the checks kept by node
+ * (compiler/block-cache.ts) stay valid, and so do comparisons of spans by identity (`checkLoss`
+ * tells written from defaulted arguments that way). A span object may be shared (a string-named
+ * block's head is its name's span; a syntax error may carry a node's span), hence `done`.
+ */
+class SpanMover {
+  private readonly done = new Set<A.Span>();
+  /** Whether anything moves: an edit that keeps its line's length (a digit for a digit) does not. */
+  readonly moves: boolean;
+
+  constructor(readonly shift: SpanShift) {
+    this.moves = shift.delta !== 0 || shift.lines !== 0 || shift.columns !== 0;
+  }
+
+  move(span: A.Span): void {
+    if (!this.moves || this.done.has(span)) return;
+    this.done.add(span);
+    const s = span as MutableSpan;
+    const k = this.shift;
+    s.start += k.delta;
+    s.end += k.delta;
+    // Columns move on the line where the item ended only; a one-line edit that adds or
+    // removes no newline moves no line, so later lines keep their line and column.
+    if (s.line === k.line) s.column += k.columns;
+    if (s.endLine === k.line) s.endColumn += k.columns;
+    s.line += k.lines;
+    s.endLine += k.lines;
+  }
+
+  /** Moves a node, its descendants and the spans carried by its blocks. */
+  node(n: A.Item | A.Use): void {
+    if (!this.moves) return;
+    forEachSpan(n, (s) => this.move(s));
+  }
 }
 
 /** A container's span: it starts before the edit and ends after it. */
@@ -271,165 +311,109 @@ function splice<T extends A.Item | A.Use>(
   items: readonly T[],
   index: number,
   replacement: T,
-  k: SpanShift,
+  mover: SpanMover,
 ): T[] {
   const out = items.slice(0, index);
   out.push(replacement);
-  // An edit that keeps its line's length (a digit for a digit) moves nothing: the nodes after
-  // it are shared with the previous tree, not copied.
-  const moves = k.delta !== 0 || k.lines !== 0 || k.columns !== 0;
-  for (let i = index + 1; i < items.length; i++)
-    out.push(moves ? (shiftNode(items[i]!, k) as T) : items[i]!);
+  for (let i = index + 1; i < items.length; i++) {
+    mover.node(items[i]!);
+    out.push(items[i]!);
+  }
   return out;
 }
 
-function shiftDiagnostic(d: Diagnostic, k: SpanShift): Diagnostic {
-  return {
-    ...d,
-    span: shiftSpan(d.span, k),
-    related: d.related.map((r) => ({ ...r, span: shiftSpan(r.span, k) })),
-  };
+/**
+ * Spans that belong to a block without being spans of its nodes (a position the checker
+ * derived inside the block and kept in the block's check): they move with the block.
+ */
+const carried = new WeakMap<A.Block, readonly A.Span[]>();
+
+/** Makes `spans`, positions inside `block`, move along with it when an edit moves the block. */
+export function carrySpans(block: A.Block, spans: readonly A.Span[]): void {
+  if (spans.length === 0) carried.delete(block);
+  else carried.set(block, spans);
 }
+
+// ── visiting every span of a node ────────────────────────────────────────────────────────
+// One function per node kind rather than a generic walk over object keys: an edit visits
+// every node after it, which on a long recipe is most of the tree.
 
 /**
- * Each block a re-parse moved, with the block of the previous tree it is a copy of and how it
- * moved: the checker reuses (and moves) that block's check instead of checking it again
- * (compiler/block-cache.ts). The previous block is held weakly: the previous tree is garbage
- * once nothing else uses it (a check right after the re-parse, in the same job, still finds
- * it), and a chain of edits does not keep every earlier tree alive.
+ * Calls `visit` on every span of the node and its descendants, and on the spans its blocks
+ * carry (`carrySpans`). A span shared by several nodes is visited once per node.
  */
-const origins = new WeakMap<
-  A.Block,
-  { readonly node: WeakRef<A.Block>; readonly shift: SpanShift }
->();
-
-export function movedFrom(
-  block: A.Block,
-): { readonly node: A.Block; readonly shift: SpanShift } | undefined {
-  const origin = origins.get(block);
-  const node = origin?.node.deref();
-  return origin === undefined || node === undefined ? undefined : { node, shift: origin.shift };
+function forEachSpan(n: A.Item | A.Use, visit: (s: A.Span) => void): void {
+  switch (n.kind) {
+    case "Use":
+      visit(n.path.span);
+      break;
+    case "Assignment":
+      if (n.keyword !== undefined) visit(n.keyword.span);
+      pathSpans(n.target, visit);
+      exprSpans(n.value, visit);
+      break;
+    case "For":
+      visit(n.variable.span);
+      exprSpans(n.iterable, visit);
+      for (const i of n.items) forEachSpan(i, visit);
+      break;
+    case "Row":
+      visit(n.name.span);
+      visit(n.headSpan);
+      for (const i of n.items) forEachSpan(i, visit);
+      break;
+    case "Block": {
+      visit(n.keyword.span);
+      if (n.name !== undefined) visit(n.name.span);
+      if (n.from !== undefined) visit(n.from.span);
+      if (n.of !== undefined) visit(n.of.span);
+      visit(n.headSpan);
+      for (const i of n.items) forEachSpan(i, visit);
+      const extra = carried.get(n);
+      if (extra !== undefined) for (const s of extra) visit(s);
+      break;
+    }
+  }
+  visit(n.span);
 }
 
-// ── moving the nodes after the edit ──────────────────────────────────────────────────────
-// One function per node kind rather than a generic walk over object keys: every node after
-// the edit is copied, and on a long recipe that is most of the tree.
-
-function shiftIdent(n: A.Ident, k: SpanShift): A.Ident {
-  return { kind: "Ident", name: n.name, span: shiftSpan(n.span, k) };
+function pathSpans(p: A.Path, visit: (s: A.Span) => void): void {
+  for (const part of p.parts) visit(part.span);
+  visit(p.span);
 }
 
-function shiftString(n: A.StringLit, k: SpanShift): A.StringLit {
-  return { ...n, span: shiftSpan(n.span, k) };
-}
-
-function shiftPath(n: A.Path, k: SpanShift): A.Path {
-  return { kind: "Path", parts: n.parts.map((p) => shiftIdent(p, k)), span: shiftSpan(n.span, k) };
-}
-
-function shiftArg(n: A.Arg, k: SpanShift): A.Arg {
-  const value = shiftExpr(n.value, k);
-  const span = shiftSpan(n.span, k);
-  return n.name === undefined
-    ? { kind: "Arg", value, span }
-    : { kind: "Arg", name: shiftIdent(n.name, k), value, span };
-}
-
-function shiftExpr(e: A.Expr, k: SpanShift): A.Expr {
+function exprSpans(e: A.Expr, visit: (s: A.Span) => void): void {
   switch (e.kind) {
     case "Path":
-      return shiftPath(e, k);
+      pathSpans(e, visit);
+      return;
     case "Call":
-      return {
-        kind: "Call",
-        callee: shiftPath(e.callee, k),
-        args: e.args.map((a) => shiftArg(a, k)),
-        span: shiftSpan(e.span, k),
-      };
+      pathSpans(e.callee, visit);
+      for (const a of e.args) {
+        if (a.name !== undefined) visit(a.name.span);
+        exprSpans(a.value, visit);
+        visit(a.span);
+      }
+      break;
     case "List":
-      return {
-        kind: "List",
-        items: e.items.map((x) => shiftExpr(x, k)),
-        span: shiftSpan(e.span, k),
-      };
+      for (const x of e.items) exprSpans(x, visit);
+      break;
     case "Binary":
-      return {
-        kind: "Binary",
-        op: e.op,
-        left: shiftExpr(e.left, k),
-        right: shiftExpr(e.right, k),
-        span: shiftSpan(e.span, k),
-      };
+      exprSpans(e.left, visit);
+      exprSpans(e.right, visit);
+      break;
     case "Unary":
-      return {
-        kind: "Unary",
-        op: e.op,
-        operand: shiftExpr(e.operand, k),
-        span: shiftSpan(e.span, k),
-      };
+      exprSpans(e.operand, visit);
+      break;
     case "Paren":
-      return { kind: "Paren", inner: shiftExpr(e.inner, k), span: shiftSpan(e.span, k) };
+      exprSpans(e.inner, visit);
+      break;
     case "Number":
     case "TokenCount":
     case "String":
     case "Bool":
     case "ErrorExpr":
-      return { ...e, span: shiftSpan(e.span, k) };
+      break;
   }
-}
-
-function shiftNode(n: A.Item | A.Use, k: SpanShift): A.Item | A.Use {
-  switch (n.kind) {
-    case "Use":
-      return { kind: "Use", path: shiftString(n.path, k), span: shiftSpan(n.span, k) };
-    case "Assignment": {
-      const moved = {
-        target: shiftPath(n.target, k),
-        op: n.op,
-        value: shiftExpr(n.value, k),
-        span: shiftSpan(n.span, k),
-      };
-      return n.keyword === undefined
-        ? { kind: "Assignment", ...moved }
-        : { kind: "Assignment", keyword: shiftIdent(n.keyword, k), ...moved };
-    }
-    case "For":
-      return {
-        kind: "For",
-        variable: shiftIdent(n.variable, k),
-        iterable: shiftExpr(n.iterable, k),
-        items: n.items.map((i) => shiftNode(i, k) as A.Item),
-        span: shiftSpan(n.span, k),
-      };
-    case "Row":
-      return {
-        kind: "Row",
-        name: shiftString(n.name, k),
-        items: n.items.map((i) => shiftNode(i, k) as A.Item),
-        headSpan: shiftSpan(n.headSpan, k),
-        span: shiftSpan(n.span, k),
-      };
-    case "Block": {
-      const moved = shiftBlock(n, k);
-      origins.set(moved, { node: new WeakRef(n), shift: k });
-      return moved;
-    }
-  }
-}
-
-function shiftBlock(n: A.Block, k: SpanShift): A.Block {
-  const name =
-    n.name === undefined
-      ? {}
-      : { name: n.name.kind === "Ident" ? shiftIdent(n.name, k) : shiftString(n.name, k) };
-  return {
-    kind: "Block",
-    keyword: shiftIdent(n.keyword, k),
-    ...name,
-    ...(n.from === undefined ? {} : { from: shiftIdent(n.from, k) }),
-    ...(n.of === undefined ? {} : { of: shiftIdent(n.of, k) }),
-    items: n.items.map((i) => shiftNode(i, k) as A.Item),
-    headSpan: shiftSpan(n.headSpan, k),
-    span: shiftSpan(n.span, k),
-  };
+  visit(e.span);
 }
