@@ -83,6 +83,25 @@ describe("diagnostics while typing", () => {
     }
   });
 
+  it("moves the diagnostics of later stages while typing changes an earlier line's length", async () => {
+    const name = "moving.qlx";
+    const broken = SOURCE.replace("from s4", "from s9").replace(
+      "steps = 10\n    }\n  }",
+      "steps = 0\n    }\n  }",
+    );
+    expect(expected(name, broken).length).toBeGreaterThan(0);
+    await client.open(name, broken);
+    const at = broken.indexOf("steps = 10", broken.indexOf("stage s1")) + "steps = 1".length;
+    const typed = keystrokes(broken, at, "0000");
+    // Typed, then deleted again one character at a time.
+    for (const text of [...typed, ...typed.slice(0, -1).reverse(), broken]) {
+      const version = await client.change(name, text);
+      const published = await client.nextPublished(client.uri(name));
+      expect(published.version).toBe(version);
+      expect(published.diagnostics).toEqual(expected(name, text));
+    }
+  });
+
   it("ends a burst of edits with the last version's diagnostics, never an older one after it", async () => {
     const name = "burst.qlx";
     await client.open(name, SOURCE);
