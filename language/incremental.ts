@@ -18,8 +18,12 @@
 // parse had no diagnostic before the item's end but errors inside a block that the clean
 // re-parse repairs (`repairedBy`); those after it are shifted along with the tree.
 //
+// A block the edit leaves with syntax errors may still be spliced, with its errors, where its
+// re-parse in the same context as the full parse's ends at its own `}` and keeps every error on
+// its inner lines (`reparseBrokenBlock`): most keystrokes of a field being typed are broken.
+//
 // Everything else falls back to a full `parse`, which is always correct.
-import { createTokenInstance } from "chevrotain";
+import { createTokenInstance, type IToken } from "chevrotain";
 import type * as A from "./ast.ts";
 import { AstBuilder } from "./cst-to-ast.ts";
 import type { Diagnostic } from "./diagnostics.ts";
@@ -96,6 +100,25 @@ export function reparseLocally(
   const path = enclosingItem(file, change);
   if (path === undefined) return undefined;
   const { steps, item } = path;
+  const local = spliceItem(previous, text, delta, steps, item);
+  if (local !== undefined || item.kind === "Block") return local;
+  // An assignment that no longer parses alone (a value half typed at its end): the block
+  // around it may, with its errors (`reparseBrokenBlock`).
+  const block = steps[steps.length - 1]!.node;
+  return block.kind === "Block"
+    ? spliceItem(previous, text, delta, steps.slice(0, -1), block)
+    : undefined;
+}
+
+/** The splice of `item`, reached through `steps`, re-parsed from `text`; see `reparseLocally`. */
+function spliceItem(
+  previous: ParseResult,
+  text: string,
+  delta: number,
+  steps: readonly Step[],
+  item: A.Block | A.Assignment,
+): ParseResult | undefined {
+  const file = previous.ast;
   // A syntax error reported after an assignment may still be its own (`seed 7` is reported at
   // the token after it), so for an assignment only errors after its whole block are unrelated.
   const unrelatedFrom =
@@ -140,20 +163,28 @@ export function reparseLocally(
   const parsed = parseTokens(tokens, (offset) => lines.position(offset).line);
   const reparsed = builder.build(parsed, text.length).items;
   const first = reparsed[0];
-  const replacement =
+  const clean =
     first?.kind !== "Block" || item.kind === "Block"
       ? first
       : first.items.length === 1
         ? first.items[0]
         : undefined;
-  if (
-    builder.diagnostics.length > 0 ||
-    reparsed.length !== 1 ||
-    replacement?.kind !== item.kind ||
-    replacement.span.start !== start ||
-    replacement.span.end !== end
-  )
-    return undefined;
+  let replacement: A.Block | A.Assignment | undefined =
+    (clean?.kind === "Block" || clean?.kind === "Assignment") &&
+    clean.kind === item.kind &&
+    clean.span.start === start &&
+    clean.span.end === end &&
+    reparsed.length === 1 &&
+    builder.diagnostics.length === 0
+      ? clean
+      : undefined;
+  let errors: Diagnostic[] = [];
+  if (replacement === undefined && item.kind === "Block") {
+    const broken = reparseBrokenBlock(text, lines, steps, lexed.tokens, start, end);
+    replacement = broken?.block;
+    errors = broken?.diagnostics ?? [];
+  }
+  if (replacement === undefined) return undefined;
 
   // Past this point the splice cannot fail: moving positions in place (below) consumes
   // `previous`, which a fallback would still have needed.
@@ -195,7 +226,91 @@ export function reparseLocally(
     mover.move(d.span);
     for (const r of d.related) mover.move(r.span);
   }
-  return { ast, diagnostics: after };
+  return { ast, diagnostics: errors.length === 0 ? after : [...errors, ...after] };
+}
+
+/** How far past a block to look for the two tokens after it (a long comment gives up). */
+const TAIL_CHARS = 512;
+
+/**
+ * The re-parse of an edited block whose text has syntax errors (typing a new field, `m`,
+ * `model =`, `model = poli(`, is broken at most keystrokes), with its errors, or undefined
+ * where it might differ from what the full parse builds there.
+ *
+ * The parser's recovery reads more than the block: re-synchronising takes the follow sets of
+ * every rule on its stack, and deleting a surplus token looks one token past it, which at the
+ * block's `}` is the token after the block (`s1.` then `}` then `stage s3 …` deletes the `}`
+ * and reads `stage` as the path's next part). So the block is parsed inside one `_ {` per
+ * enclosing block, which puts the same rules on the stack (containers must all be blocks: rows
+ * and grids have rules of their own), followed by the two tokens after it. The result stands if
+ * the block still ends at its own `}` (so recovery did not run past it) and every error lies on
+ * a line strictly inside the block, like the previous errors `repairedBy` accepts: one on its
+ * first or last line may belong to a neighbour, and an error on the last line would be hidden
+ * by a lexical error after the `}` on that line. Errors reported from the tail are the full
+ * parse's business after the block: the previous parse's, moved, stand for them.
+ */
+function reparseBrokenBlock(
+  text: string,
+  lines: LineIndex,
+  steps: readonly Step[],
+  region: readonly IToken[],
+  start: number,
+  end: number,
+): { block: A.Block; diagnostics: Diagnostic[] } | undefined {
+  if (steps.some((s, i) => i > 0 && s.node.kind !== "Block")) return undefined;
+  const path = steps[0]!.node.span.file;
+  const tailText = text.slice(end, end + TAIL_CHARS);
+  const tail = lexSource(tailText, path);
+  const next = tail.tokens.slice(0, 2);
+  const lexedUpTo = next.length === 2 ? next[1]!.endOffset! + 1 : tailText.length;
+  if (
+    (next.length < 2 && end + TAIL_CHARS < text.length) ||
+    tail.diagnostics.some((d) => d.span.start < lexedUpTo)
+  )
+    return undefined;
+  for (const t of next) {
+    t.startOffset += end;
+    t.endOffset = t.endOffset! + end;
+  }
+  const containers = steps.length - 1;
+  const open = (): IToken[] => [
+    createTokenInstance(Ident, "_", start, start, NaN, NaN, NaN, NaN),
+    createTokenInstance(LBrace, "{", start, start, NaN, NaN, NaN, NaN),
+  ];
+  const close = () =>
+    createTokenInstance(RBrace, "}", text.length, text.length, NaN, NaN, NaN, NaN);
+  const wrapped = [
+    ...Array.from({ length: containers }, open).flat(),
+    ...region,
+    ...next,
+    ...Array.from({ length: containers }, close),
+  ];
+  const { tokens, tooDeep } = limitNesting(wrapped);
+  if (tooDeep !== undefined) return undefined;
+  const builder = new AstBuilder(path, lines);
+  const parsed = parseTokens(tokens, (offset) => lines.position(offset).line);
+  let node: A.Item | A.Use | undefined = builder.build(parsed, text.length).items[0];
+  for (let i = 0; i < containers; i++) node = node?.kind === "Block" ? node.items[0] : undefined;
+  if (node?.kind !== "Block" || node.span.start !== start || node.span.end !== end)
+    return undefined;
+  const block = node;
+  const diagnostics = builder.diagnostics.filter((d) => d.span.start < end);
+  const contained = diagnostics.every(
+    (d) =>
+      d.code !== "QLX1004" &&
+      d.code !== "QLX1011" &&
+      d.code !== "QLX1013" &&
+      d.related.length === 0 &&
+      d.span.start >= start &&
+      d.span.end <= end &&
+      d.span.line > block.span.line &&
+      d.span.endLine < block.span.endLine,
+  );
+  if (!contained) return undefined;
+  return {
+    block,
+    diagnostics: diagnostics.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end),
+  };
 }
 
 /**

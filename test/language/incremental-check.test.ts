@@ -13,7 +13,15 @@ import { EXPERIMENT, type BlockSpec } from "../../language/builtins.ts";
 import { reparseLocally } from "../../language/incremental.ts";
 import { parse } from "../../language/index.ts";
 import { ParseCache } from "../../language/server/parse-cache.ts";
-import { EDITS, EXAMPLE_PATHS, MULTI, apply, changeOf } from "./incremental-edits.ts";
+import {
+  EDITS,
+  EXAMPLE_PATHS,
+  MULTI,
+  TYPING,
+  apply,
+  changeOf,
+  keystrokes,
+} from "./incremental-edits.ts";
 
 /** A checker as the server runs it: one parse cache and one block cache across edits. */
 function editorChecker() {
@@ -55,6 +63,23 @@ describe("checking edited files incrementally", () => {
         }
       }),
       { numRuns: 120, seed: 11 },
+    );
+  });
+
+  it("reports what a fresh check reports after every keystroke of a typed line", () => {
+    const path = "/virtual/typed.qlx";
+    fc.assert(
+      fc.property(TYPING, ([at, typed]) => {
+        let text = MULTI;
+        const host = hostWith(path, () => text);
+        const check = editorChecker();
+        check(path, host);
+        for (const change of keystrokes(text, at, typed)) {
+          text = apply(text, change);
+          expect(check(path, host)).toStrictEqual(checkFile(path, { host }).diagnostics);
+        }
+      }),
+      { numRuns: 25, seed: 13 },
     );
   });
 

@@ -109,3 +109,22 @@ export function apply(text: string, c: TextChange): string {
  * syntax error the edit made, inside the block it re-parses.
  */
 export const EDITS = fc.array(fc.tuple(edit, fc.boolean()), { minLength: 1, maxLength: 4 });
+
+/** Lines a user types into a recipe, one keystroke after another (each keystroke an edit). */
+const TYPED = [
+  "\n      model = poli(a = 1, b = [2, 3])",
+  "\n    stage s9 from s1 { input = 8K, steps = 3 }",
+  "\n      retrospective = hard(pass_rate < 0.5) // note",
+  "\n      s1.steps = 2",
+  ' "x {y}" { lr = 2e-6 }',
+  "0.5",
+];
+
+/** Where to type (a uniform position) and what. */
+export const TYPING = fc.tuple(position, fc.constantFrom(...TYPED));
+
+/** The keystrokes that type `typed` at `at` (a position in [0, 1)) into `text`. */
+export function keystrokes(text: string, at: number, typed: string): TextChange[] {
+  const start = Math.floor(at * (text.length + 1));
+  return Array.from(typed, (ch, i) => ({ start: start + i, end: start + i, newText: ch }));
+}

@@ -9,7 +9,7 @@ import type * as A from "../../language/ast.ts";
 import { diffText, reparse, reparseLocally, type TextChange } from "../../language/incremental.ts";
 import { parse, printFile, type ParseResult } from "../../language/index.ts";
 import { MAX_NESTING } from "../../language/parser.ts";
-import { EDITS, MULTI, SOURCES, apply, changeOf } from "./incremental-edits.ts";
+import { EDITS, MULTI, SOURCES, TYPING, apply, changeOf, keystrokes } from "./incremental-edits.ts";
 
 const FILE = "/virtual/edited.qlx";
 
@@ -51,6 +51,32 @@ describe("incremental re-parsing", () => {
     expect(localised / steps).toBeGreaterThan(0.15);
   });
 });
+describe("incremental re-parsing while typing", () => {
+  it("gives the full parse's tree and diagnostics after every keystroke, broken ones included", () => {
+    let broken = 0;
+    let brokenLocalised = 0;
+    fc.assert(
+      fc.property(fc.constantFrom(...SOURCES), TYPING, (source, [at, typed]) => {
+        let text = source;
+        let previous = parse(text, FILE);
+        for (const change of keystrokes(text, at, typed)) {
+          text = apply(text, change);
+          const { incremental, full, local } = both(previous, text, change);
+          expect(incremental).toStrictEqual(full);
+          if (full.diagnostics.length > 0) {
+            broken++;
+            if (local !== undefined) brokenLocalised++;
+          }
+          previous = incremental;
+        }
+      }),
+      { numRuns: 60, seed: 5 },
+    );
+    // Keystrokes that leave errors must re-parse a block often, or the property tests little.
+    expect(brokenLocalised / broken).toBeGreaterThan(0.1);
+  });
+});
+
 describe("what re-parses a block and what falls back to a full parse", () => {
   const text = MULTI;
   // A splice consumes the parse it started from (it moves nodes in place): each case parses
@@ -143,9 +169,35 @@ describe("what re-parses a block and what falls back to a full parse", () => {
     expectFallback({ start: at("steps = 11"), end: b + 3, newText: "" }); // across two of them
   });
 
+  it("re-parses a block that an edit leaves with syntax errors inside it", () => {
+    const steps = at("steps = 11");
+    const end = steps + "steps = 11".length;
+    expectLocal({ start: steps + 8, end: steps + 10, newText: "" }); // `steps =` with no value
+    expectLocal({ start: end, end, newText: " 4" }); // at the end of a value: the block's
+    expectLocal({ start: end, end, newText: "\n      model = poli(" }); // a field being typed
+    const typing = apply(text, { start: end, end, newText: "\n      " });
+    const line = end + "\n      ".length;
+    for (const typed of ["m", "model", "model =", "model = [", "x = 1 +"])
+      expectLocal({ start: line, end: line, newText: typed }, parse(typing, FILE), typing);
+    // Errors accumulate and go away inside the block.
+    const broken = apply(typing, { start: line, end: line, newText: "model = poli(" });
+    expectLocal({ start: line + 13, end: line + 13, newText: ")" }, parse(broken, FILE), broken);
+  });
+
+  it("falls back when recovery from an error inside the block reads past it", () => {
+    const end = at("steps = 11") + "steps = 11".length;
+    const typing = apply(text, { start: end, end, newText: "\n      " });
+    const line = end + "\n      ".length;
+    // `s1.` then the stage's `}`: recovery deletes the `}` to read `stage` after it as the
+    // path's next part, and the stage swallows the rest of the file.
+    const path = { start: line, end: line, newText: "s1." };
+    expectFallback(path, parse(typing, FILE), typing);
+    expect(parse(apply(typing, path), FILE).diagnostics.map((d) => d.code)).toContain("QLX1004");
+    expectFallback({ start: end, end, newText: "\n      s1." }); // the same, typed at once
+  });
+
   it("falls back when the edited block no longer parses alone as one block", () => {
     const steps = at("steps = 11");
-    expectFallback({ start: steps + 8, end: steps + 10, newText: "" }); // `steps =` with no value
     expectFallback({ start: steps, end: steps, newText: "} " }); // closes the stage early
     expectFallback({ start: steps, end: steps, newText: '"' }); // opens a string
     expectFallback({ start: steps, end: steps, newText: "/* " }); // opens a comment
