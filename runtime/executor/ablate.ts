@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AblationIr, ExperimentIr } from "../../compiler/ir/schema.ts";
 import { writeAtomic } from "../io/atomic.ts";
+import { BENCHMARKS, type BenchmarkName } from "../tasks/benchmarks.ts";
 import { renderReport } from "../report/html.ts";
 import { loadReport } from "../report/load.ts";
 import {
@@ -234,16 +235,13 @@ export async function runAblation(ir: AblationIr, opts: AblateOptions): Promise<
       .map((r) => ({ seed: r.seed, scores: summaries.get(r)!.final })),
   }));
   const evalSize = ir.rows[0]?.graph.evaluate?.limit ?? 0;
-  const table = buildAblationTable(
-    ir.name,
-    columns,
-    rows,
-    evalSize,
-    Math.max(
+  const table = buildAblationTable(ir.name, columns, rows, evalSize, {
+    baseline: Math.max(
       0,
       ir.rows.findIndex((r) => r.name === ir.baseline),
     ),
-  );
+    labels: columns.map((c) => BENCHMARKS[c as BenchmarkName]?.column ?? c),
+  });
   const slugs = rowSlugs(ir.rows.map((r) => r.name));
   const rowDirs = Object.fromEntries(ir.rows.map((r, i) => [r.name, slugs[i]!]));
   mkdirSync(opts.outDir, { recursive: true });

@@ -36,6 +36,8 @@ export interface ReportTableRow {
 export interface ReportTable {
   readonly title: string;
   readonly columns: readonly string[];
+  /** Column headings as the paper prints them (DocMath, LBV1-QA, …); default: the names. */
+  readonly labels?: readonly string[];
   readonly rows: readonly ReportTableRow[];
   /** Free text under the table: minimum detectable difference, seeds, eval size. */
   readonly note: string;
@@ -107,7 +109,7 @@ function fmtCell(c: ReportCell | null): string {
 }
 
 function tableHtml(t: ReportTable): string {
-  const head = ["Row", ...t.columns, "Avg.", "Δ vs baseline"]
+  const head = ["Row", ...(t.labels ?? t.columns), "Avg.", "Δ vs baseline"]
     .map((h) => `<th>${escapeHtml(h)}</th>`)
     .join("");
   const body = t.rows

@@ -60,9 +60,14 @@ export function buildAblationTable(
   columns: readonly string[],
   rows: readonly RowScores[],
   evalSize: number,
-  /** The row the others are compared with. */
-  baseline = 0,
+  options: {
+    /** The row the others are compared with (default: the first). */
+    readonly baseline?: number;
+    /** Column headings as the paper prints them (DocMath, LBV1-QA, …); default: the names. */
+    readonly labels?: readonly string[];
+  } = {},
 ): AblationTable {
+  const baseline = options.baseline ?? 0;
   const averages = rows.map((r) => seedAverages(r, columns));
   const all = averages.flat();
   const grand = all.length > 0 ? all.reduce((a, b) => a + b, 0) / all.length : 0;
@@ -99,7 +104,16 @@ export function buildAblationTable(
     `Smallest detectable difference in Avg. (α = 0.05, power 0.8): ${(100 * mdd).toFixed(1)} points ` +
     `(${spread}). ` +
     `A row is "resolved" when the 95% interval of its difference to the baseline row (${rows[baseline]?.name ?? ""}) excludes 0.`;
-  return { title, columns, rows: tableRows, note, seeds, evalSize, minimumDetectable: mdd };
+  return {
+    title,
+    columns,
+    ...(options.labels ? { labels: options.labels } : {}),
+    rows: tableRows,
+    note,
+    seeds,
+    evalSize,
+    minimumDetectable: mdd,
+  };
 }
 
 function pct(c: ReportCell | null): string {
@@ -117,7 +131,7 @@ function delta(r: ReportTableRow): string {
 }
 
 export function tableMarkdown(t: AblationTable): string {
-  const head = ["", ...t.columns, "Avg.", "Δ Avg. vs baseline"];
+  const head = ["", ...(t.labels ?? t.columns), "Avg.", "Δ Avg. vs baseline"];
   const lines = [
     `### ${t.title}`,
     "",

@@ -75,7 +75,10 @@ describe("ablation table", () => {
   });
 
   it("compares with the row named as baseline", () => {
-    const t2 = buildAblationTable("Table 2", ["docmath", "mrcr"], rows, 500, 2);
+    const t2 = buildAblationTable("Table 2", ["docmath", "mrcr"], rows, 500, {
+      baseline: 2,
+      labels: ["DocMath", "MRCR"],
+    });
     expect(t2.rows[2]!.vsBaseline).toBeUndefined();
     expect(t2.rows[0]!.vsBaseline!.difference).toBeCloseTo(
       t2.rows[0]!.avg!.mean - t2.rows[2]!.avg!.mean,
@@ -83,6 +86,7 @@ describe("ablation table", () => {
     );
     expect(t2.note).toContain("baseline row (+ Tiny change)");
     expect(tableMarkdown(t2)).toContain("| + Tiny change |");
+    expect(tableMarkdown(t2)).toContain("|  | DocMath | MRCR | Avg. |");
   });
 
   it("writes Markdown in the paper's layout and a CSV with one line per row", () => {
