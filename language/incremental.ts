@@ -263,8 +263,9 @@ function reparseBrokenBlock(
   const tail = lexSource(tailText, path);
   const next = tail.tokens.slice(0, 2);
   const lexedUpTo = next.length === 2 ? next[1]!.endOffset! + 1 : tailText.length;
+  // Short of the end of the text, the chunk must hold both tokens whole (a cut `20K` is `20`).
   if (
-    (next.length < 2 && end + TAIL_CHARS < text.length) ||
+    (lexedUpTo >= tailText.length && end + TAIL_CHARS < text.length) ||
     tail.diagnostics.some((d) => d.span.start < lexedUpTo)
   )
     return undefined;

@@ -194,6 +194,16 @@ describe("what re-parses a block and what falls back to a full parse", () => {
     expectFallback(path, parse(typing, FILE), typing);
     expect(parse(apply(typing, path), FILE).diagnostics.map((d) => d.code)).toContain("QLX1004");
     expectFallback({ start: end, end, newText: "\n      s1." }); // the same, typed at once
+    // The tokens after the block lie too far to look at cheaply (a long comment first).
+    const close = text.indexOf("}", end) + 1;
+    const far = apply(typing, {
+      start: close + 7,
+      end: close + 7,
+      newText: `\n    /* ${"x".repeat(600)} */`,
+    });
+    const broken = { start: line, end: line, newText: "model =" };
+    expectLocal(broken, parse(typing, FILE), typing);
+    expectFallback(broken, parse(far, FILE), far);
   });
 
   it("falls back when the edited block no longer parses alone as one block", () => {
