@@ -164,53 +164,41 @@ export function compareToBaseline(
 }
 
 /**
- * Rows × seeds where every row ran on the same seeds: a randomized complete block design. A
- * seed fixes what the rows share — the warm-up checkpoint and the evaluation draws — so a row's
- * difference to the baseline is measured within seeds. The noise is the residual variance of
- * the additive model score = row effect + seed effect, with (R − 1)(S − 1) degrees of freedom.
- * `matrix[r][s]`: row r's score on the s-th shared seed.
+ * A row against the baseline when both ran on the same seeds: a paired t interval over the
+ * per-seed differences. A seed fixes what the rows share — the warm-up checkpoint and the
+ * evaluation draws — so the seed effect cancels in each difference. Each comparison uses its
+ * own spread (rows need not share one: an untrained row reacts to a seed unlike a trained one).
  */
-export function blockResidual(matrix: readonly (readonly number[])[]): {
-  variance: number;
-  df: number;
-} {
-  const rows = matrix.length;
-  const seeds = matrix[0]?.length ?? 0;
-  if (rows < 2 || seeds < 2 || matrix.some((r) => r.length !== seeds)) {
-    throw new Error(`blockResidual: needs ≥ 2 rows × ≥ 2 seeds, all rows the same seeds`);
+export function comparePaired(row: readonly number[], base: readonly number[]): Comparison {
+  if (row.length !== base.length) {
+    throw new Error(`comparePaired: ${row.length} vs ${base.length} seeds; pair the same seeds`);
   }
-  const mean = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-  const rowMeans = matrix.map(mean);
-  const seedMeans = Array.from({ length: seeds }, (_, j) => mean(matrix.map((r) => r[j]!)));
-  const grand = mean(rowMeans);
-  let ss = 0;
-  matrix.forEach((r, i) =>
-    r.forEach((y, j) => {
-      ss += (y - rowMeans[i]! - seedMeans[j]! + grand) ** 2;
-    }),
-  );
-  const df = (rows - 1) * (seeds - 1);
-  return { variance: ss / df, df };
+  const s = summarize(row.map((y, i) => y - base[i]!));
+  return {
+    difference: s.mean,
+    ci95: s.ci95,
+    resolved: Number.isFinite(s.ci95) && Math.abs(s.mean) > s.ci95,
+  };
 }
 
-/** A row against the baseline within seeds: t interval on the difference of means. */
-export function compareInBlocks(
-  row: readonly number[],
-  base: readonly number[],
-  residual: { variance: number; df: number },
-): Comparison {
-  const n = row.length;
-  const difference = row.reduce((a, b) => a + b, 0) / n - base.reduce((a, b) => a + b, 0) / n;
-  const se = Math.sqrt((2 * residual.variance) / n);
-  const half = studentTQuantile(0.975, residual.df) * se;
-  return { difference, ci95: half, resolved: se > 0 && Math.abs(difference) > half };
-}
-
-/** The smallest true difference the block design detects at α = 0.05 with 80% power. */
-export function blockDetectableDifference(
-  residual: { variance: number; df: number },
+/**
+ * The smallest true difference a paired comparison over `seeds` seeds detects at α = 0.05 with
+ * 80% power, from the per-seed differences of every compared row (pooled variance):
+ * (t_{0.975} + t_{0.80}) with seeds − 1 degrees of freedom, times sd / √seeds.
+ */
+export function pairedDetectableDifference(
+  differences: readonly (readonly number[])[],
   seeds: number,
 ): number {
-  const t = studentTQuantile(0.975, residual.df) + studentTQuantile(0.8, residual.df);
-  return t * Math.sqrt((2 * residual.variance) / seeds);
+  let ss = 0;
+  let df = 0;
+  for (const d of differences) {
+    if (d.length < 2) continue;
+    const m = d.reduce((a, b) => a + b, 0) / d.length;
+    ss += d.reduce((a, v) => a + (v - m) ** 2, 0);
+    df += d.length - 1;
+  }
+  if (df === 0 || seeds < 2) return Infinity;
+  const t = studentTQuantile(0.975, seeds - 1) + studentTQuantile(0.8, seeds - 1);
+  return t * Math.sqrt(ss / df / seeds);
 }

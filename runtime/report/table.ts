@@ -4,12 +4,11 @@
 // difference this run could have detected, so that noise is not read as an effect.
 import type { ReportCell, ReportTable, ReportTableRow } from "./html.ts";
 import {
-  blockDetectableDifference,
-  blockResidual,
-  compareInBlocks,
+  comparePaired,
   compareToBaseline,
   minimumDetectableDifference,
   noiseModel,
+  pairedDetectableDifference,
   summarize,
 } from "./stats.ts";
 
@@ -73,11 +72,12 @@ export function buildAblationTable(
   const grand = all.length > 0 ? all.reduce((a, b) => a + b, 0) / all.length : 0;
   const seeds = Math.max(0, ...rows.map((r) => r.seeds.length));
   // Rows run on the same seeds share each seed's warm-up checkpoint and evaluation draws, so a
-  // difference is measured within seeds (blockResidual); otherwise rows are independent samples
-  // and the seed-to-seed spread plus the eval-set sampling error is the noise.
-  const blocks = sharedSeeds(rows, averages) ? blockResidual(averages) : undefined;
+  // difference is measured within seeds (a paired comparison); otherwise rows are independent
+  // samples and the seed-to-seed spread plus the eval-set sampling error is the noise.
+  const paired = sharedSeeds(rows, averages);
   // Each benchmark's average is over `columns.length` eval sets of `evalSize` items.
   const noise = noiseModel(averages, grand, evalSize * Math.max(1, columns.length));
+  const ref = averages[baseline] ?? [];
   const tableRows: ReportTableRow[] = rows.map((r, i) => {
     const base: ReportTableRow = {
       name: r.name,
@@ -86,18 +86,27 @@ export function buildAblationTable(
       ),
       avg: cell(averages[i]!),
     };
-    const ref = averages[baseline]!;
     if (i === baseline || averages[i]!.length === 0 || ref.length === 0) return base;
-    const vsBaseline = blocks
-      ? compareInBlocks(averages[i]!, ref, blocks)
+    const vsBaseline = paired
+      ? comparePaired(averages[i]!, ref)
       : compareToBaseline(averages[i]!, ref, noise);
     return { ...base, vsBaseline };
   });
-  const mdd = blocks
-    ? blockDetectableDifference(blocks, seeds)
+  const differences = averages
+    .filter((_, i) => i !== baseline)
+    .map((a) => a.map((y, k) => y - ref[k]!));
+  const mdd = paired
+    ? pairedDetectableDifference(differences, seeds)
     : minimumDetectableDifference(noise, Math.max(1, seeds));
-  const spread = blocks
-    ? `compared within seeds, which fix the warm-up checkpoint and the evaluation draws the rows share: residual sd ${(100 * Math.sqrt(blocks.variance)).toFixed(1)} points, ${blocks.df} degrees of freedom`
+  const pooledSd = Math.sqrt(
+    differences.reduce((a, d) => a + summarize(d).sd ** 2 * (d.length - 1), 0) /
+      Math.max(
+        1,
+        differences.reduce((a, d) => a + d.length - 1, 0),
+      ),
+  );
+  const spread = paired
+    ? `paired over seeds, which fix the warm-up checkpoint and the evaluation draws the rows share: sd of a per-seed difference ${(100 * pooledSd).toFixed(1)} points`
     : `seed-to-seed sd ${(100 * Math.sqrt(noise.seedVariance)).toFixed(1)}, eval sampling sd ${(100 * Math.sqrt(noise.evalVariance)).toFixed(1)}`;
   const note =
     `${seeds} seed(s) per row, ${evalSize} items per benchmark. Cells: mean ± 95% CI (t over seeds), in points. ` +

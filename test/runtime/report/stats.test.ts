@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
-  blockDetectableDifference,
-  blockResidual,
-  compareInBlocks,
+  comparePaired,
   compareToBaseline,
   minimumDetectableDifference,
   noiseModel,
+  pairedDetectableDifference,
   studentTCdf,
   studentTQuantile,
   summarize,
@@ -52,25 +51,20 @@ describe("summaries and comparisons", () => {
     expect(minimumDetectableDifference(noise, 10)).toBeLessThan(mdd);
   });
 
-  it("measures the residual of the additive row + seed model in a block design", () => {
-    // Purely additive scores leave no residual; one perturbed cell leaves a known one.
-    expect(
-      blockResidual([
-        [1, 2, 3],
-        [2, 3, 4],
-      ]).variance,
-    ).toBeCloseTo(0, 12);
-    // Residuals of [[0,0],[0,e]] are ±e/4; SS = 4·(e/4)² = e²/4 over (2−1)(2−1) = 1 df.
-    const r = blockResidual([
-      [0, 0],
-      [0, 0.4],
-    ]);
-    expect(r.df).toBe(1);
-    expect(r.variance).toBeCloseTo(0.04, 12);
-    const c = compareInBlocks([0, 0.4], [0, 0], r);
-    expect(c.difference).toBeCloseTo(0.2, 12);
-    expect(c.ci95).toBeCloseTo(12.7062 * Math.sqrt((2 * 0.04) / 2), 3);
-    expect(blockDetectableDifference(r, 8)).toBeLessThan(blockDetectableDifference(r, 2));
-    expect(() => blockResidual([[1, 2], [1]])).toThrow(/same seeds/);
+  it("compares paired seeds by their per-seed differences", () => {
+    // A large seed effect, a consistent +0.02 per seed: resolved when paired.
+    const c = comparePaired([0.22, 0.41, 0.62], [0.2, 0.4, 0.6]);
+    expect(c.difference).toBeCloseTo(0.0167, 3);
+    // Differences 0.02, 0.01, 0.02: sd 0.00577, t(2) 4.3027.
+    expect(c.ci95).toBeCloseTo(4.3027 * (0.00577 / Math.sqrt(3)), 3);
+    expect(c.resolved).toBe(true);
+    expect(comparePaired([0.25, 0.35, 0.62], [0.2, 0.4, 0.6]).resolved).toBe(false);
+    expect(() => comparePaired([0.2], [0.2, 0.3])).toThrow(/same seeds/);
+    const d = [
+      [0.02, 0.01, 0.02],
+      [0.05, -0.03, 0.0],
+    ];
+    expect(pairedDetectableDifference(d, 8)).toBeLessThan(pairedDetectableDifference(d, 3));
+    expect(pairedDetectableDifference([[0.1]], 1)).toBe(Infinity);
   });
 });

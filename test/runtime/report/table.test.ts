@@ -60,7 +60,7 @@ describe("ablation table", () => {
     );
     expect(blocked.rows[1]!.vsBaseline!.difference).toBeCloseTo(0.03, 12);
     expect(blocked.rows[1]!.vsBaseline!.resolved).toBe(true);
-    expect(blocked.note).toContain("compared within seeds");
+    expect(blocked.note).toContain("paired over seeds");
     // The same scores on different seeds are independent samples: within noise.
     const b = shared("b", 0.03);
     const unpaired = buildAblationTable(
