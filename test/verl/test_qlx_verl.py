@@ -259,7 +259,14 @@ class RetrospectiveTest(unittest.TestCase):
             {"index": 4, "pass_rate": 0.1, "input_tokens": 500},
             {"index": 5, "pass_rate": 0.1, "input_tokens": 100, "output_tokens": 90},
         ]
-        self.assertEqual(retrospective.carry_over(items, 0.5, 200, 50), ([1, 3], 1, 2))
+        self.assertEqual(retrospective.carry_over(items, "<", 0.5, 200, 50), ([1, 3], 1, 2))
+        # The file's comparison, not always `<`: `<=` keeps a pass rate equal to x.
+        rates = [{"index": i, "pass_rate": r, "input_tokens": 1} for i, r in enumerate([0.25, 0.5, 0.75])]
+        self.assertEqual(retrospective.carry_over(rates, "<", 0.5, 8, 8)[0], [0])
+        self.assertEqual(retrospective.carry_over(rates, "<=", 0.5, 8, 8)[0], [0, 1])
+        self.assertEqual(retrospective.carry_over(rates, ">", 0.5, 8, 8)[0], [2])
+        with self.assertRaises(ValueError):
+            retrospective.carry_over(rates, "==", 0.5, 8, 8)
 
 
 class JudgeTest(unittest.TestCase):

@@ -71,7 +71,9 @@ export function pluginConfig(ir: ExperimentIr, version: VerlVersion): PluginConf
       input: entry.input,
       output: entry.output,
       retrospective:
-        retro === null ? null : { from_stage: retro.from_stage, below: retro.pass_rate.value },
+        retro === null
+          ? null
+          : { from_stage: retro.from_stage, op: retro.pass_rate.op, value: retro.pass_rate.value },
     });
   }
   return {

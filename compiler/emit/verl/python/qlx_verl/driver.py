@@ -81,7 +81,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             retro = entry.get("retrospective")
             if retro is not None:
                 scores = os.path.join(ckpt_dir, retro["from_stage"], "qlx_scores.jsonl")
-                run([sys.executable, "-m", "qlx_verl.retrospective", "--scores", scores, "--pool", os.path.join(data_dir, retro["from_stage"], "train.parquet"), "--into", os.path.join(data_dir, name, "train.parquet"), "--below", str(retro["below"]), "--max-input", str(entry["input"]), "--max-output", str(entry["output"])], a.dry_run)
+                run([sys.executable, "-m", "qlx_verl.retrospective", "--scores", scores, "--pool", os.path.join(data_dir, retro["from_stage"], "train.parquet"), "--into", os.path.join(data_dir, name, "train.parquet"), "--op", retro["op"], "--value", str(retro["value"]), "--max-input", str(entry["input"]), "--max-output", str(entry["output"])], a.dry_run)
             values = {"data_dir": data_dir, "checkpoint_dir": ckpt_dir, "model_path": model}
             overrides = [arg.format(**values) for arg in read_args(os.path.join(BUNDLE_DIR, "configs", f"{name}.args"))]
             run([sys.executable, "-m", "qlx_verl.main", *overrides], a.dry_run)

@@ -3,7 +3,7 @@
 During a stage the trainer appends every response's score to `qlx_scores.jsonl` in the stage's
 checkpoint directory (`record_scores`). Between stages the driver calls
 `python3 -m qlx_verl.retrospective`: a sample's pass rate is the mean score of all its rollouts
-in the previous stage; samples with pass rate strictly below x that fit the next stage's input
+in the previous stage; samples whose pass rate satisfies the file's comparison (e.g. strictly below x) that fit the next stage's input
 and output limits (token counts written by prepare_data.py) are appended to the next stage's
 training parquet. The selection rule is runtime/rl/samplers/retrospective.ts.
 """
@@ -32,17 +32,31 @@ def pass_rates(lines: Iterable[str]) -> Dict[int, float]:
     return {i: s / n for i, (s, n) in sums.items()}
 
 
-def carry_over(items: Sequence[Dict], below: float, max_input: int, max_output: int) -> Tuple[List[int], int, int]:
-    """(carried indices ascending, too easy, too long); items: index, pass_rate, input_tokens, output_tokens?"""
-    if not (0 < below <= 1):
-        raise ValueError(f"retrospective hard(pass_rate < x): x must be in (0, 1], got {below}")
+COMPARISONS = {
+    "<": lambda rate, x: rate < x,
+    "<=": lambda rate, x: rate <= x,
+    ">": lambda rate, x: rate > x,
+    ">=": lambda rate, x: rate >= x,
+}
+
+
+def carry_over(items: Sequence[Dict], op: str, value: float, max_input: int, max_output: int) -> Tuple[List[int], int, int]:
+    """(carried indices ascending, too easy, too long); items: index, pass_rate, input_tokens, output_tokens?
+
+    A sample is hard when `pass_rate OP value` holds: the comparison the .qlx file wrote in
+    `hard(pass_rate OP value)`."""
+    if op not in COMPARISONS:
+        raise ValueError(f"retrospective hard(pass_rate OP x): OP must be one of {sorted(COMPARISONS)}, got {op!r}")
+    if not (0 <= value <= 1):
+        raise ValueError(f"retrospective hard(pass_rate {op} x): x must be in [0, 1], got {value}")
+    is_hard = COMPARISONS[op]
     carried: List[int] = []
     too_easy = too_long = 0
     for it in items:
         rate = it["pass_rate"]
         if not (0 <= rate <= 1):
             raise ValueError(f"retrospective: sample {it['index']} has pass rate {rate}, outside [0, 1]")
-        if not rate < below:
+        if not is_hard(rate, value):
             too_easy += 1
         elif it["input_tokens"] > max_input or (it.get("output_tokens") or 0) > max_output:
             too_long += 1
@@ -56,7 +70,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     p.add_argument("--scores", required=True, help="qlx_scores.jsonl of the previous stage")
     p.add_argument("--pool", required=True, help="training parquet of the previous stage")
     p.add_argument("--into", required=True, help="training parquet of the next stage (rewritten)")
-    p.add_argument("--below", type=float, required=True)
+    p.add_argument("--op", choices=sorted(COMPARISONS), required=True, help="the comparison of hard(pass_rate OP value)")
+    p.add_argument("--value", type=float, required=True)
     p.add_argument("--max-input", type=int, required=True)
     p.add_argument("--max-output", type=int, required=True)
     a = p.parse_args(argv)
@@ -71,7 +86,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         info = row["extra_info"]
         if info["index"] in rates:
             items.append({"index": info["index"], "pass_rate": rates[info["index"]], "input_tokens": info["input_tokens"], "output_tokens": info.get("output_tokens")})
-    carried, too_easy, too_long = carry_over(items, a.below, a.max_input, a.max_output)
+    carried, too_easy, too_long = carry_over(items, a.op, a.value, a.max_input, a.max_output)
     chosen = set(carried)
     hard = pool[[row["extra_info"]["index"] in chosen for _, row in pool.iterrows()]]
     nxt = pd.read_parquet(a.into)
