@@ -103,24 +103,33 @@ export interface NoiseModel {
   readonly evalVariance: number;
 }
 
+/** The pooled within-group variance (0 with no degrees of freedom) and its degrees of freedom. */
+export function pooledVariance(groups: readonly (readonly number[])[]): {
+  variance: number;
+  df: number;
+} {
+  let ss = 0;
+  let df = 0;
+  for (const g of groups) {
+    if (g.length < 2) continue;
+    const m = g.reduce((a, b) => a + b, 0) / g.length;
+    ss += g.reduce((a, v) => a + (v - m) ** 2, 0);
+    df += g.length - 1;
+  }
+  return { variance: df > 0 ? ss / df : 0, df };
+}
+
 /** Pool the seed-to-seed variance over rows (each row: its per-seed scores). */
 export function noiseModel(
   rows: readonly (readonly number[])[],
   meanScore: number,
   evalSize: number,
 ): NoiseModel {
-  let ss = 0;
-  let df = 0;
-  for (const r of rows) {
-    if (r.length < 2) continue;
-    const m = r.reduce((a, b) => a + b, 0) / r.length;
-    ss += r.reduce((a, v) => a + (v - m) ** 2, 0);
-    df += r.length - 1;
-  }
+  const pooled = pooledVariance(rows);
   const p = Math.min(1, Math.max(0, meanScore));
   return {
-    seedVariance: df > 0 ? ss / df : 0,
-    seedDf: df,
+    seedVariance: pooled.variance,
+    seedDf: pooled.df,
     evalVariance: evalSize > 0 ? (p * (1 - p)) / evalSize : 0,
   };
 }
@@ -190,15 +199,8 @@ export function pairedDetectableDifference(
   differences: readonly (readonly number[])[],
   seeds: number,
 ): number {
-  let ss = 0;
-  let df = 0;
-  for (const d of differences) {
-    if (d.length < 2) continue;
-    const m = d.reduce((a, b) => a + b, 0) / d.length;
-    ss += d.reduce((a, v) => a + (v - m) ** 2, 0);
-    df += d.length - 1;
-  }
-  if (df === 0 || seeds < 2) return Infinity;
+  const pooled = pooledVariance(differences);
+  if (pooled.df === 0 || seeds < 2) return Infinity;
   const t = studentTQuantile(0.975, seeds - 1) + studentTQuantile(0.8, seeds - 1);
-  return t * Math.sqrt(ss / df / seeds);
+  return t * Math.sqrt(pooled.variance / seeds);
 }

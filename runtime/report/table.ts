@@ -9,6 +9,7 @@ import {
   minimumDetectableDifference,
   noiseModel,
   pairedDetectableDifference,
+  pooledVariance,
   summarize,
 } from "./stats.ts";
 
@@ -98,13 +99,7 @@ export function buildAblationTable(
   const mdd = paired
     ? pairedDetectableDifference(differences, seeds)
     : minimumDetectableDifference(noise, Math.max(1, seeds));
-  const pooledSd = Math.sqrt(
-    differences.reduce((a, d) => a + summarize(d).sd ** 2 * (d.length - 1), 0) /
-      Math.max(
-        1,
-        differences.reduce((a, d) => a + d.length - 1, 0),
-      ),
-  );
+  const pooledSd = Math.sqrt(pooledVariance(differences).variance);
   const spread = paired
     ? `paired over seeds, which fix the warm-up checkpoint and the evaluation draws the rows share: sd of a per-seed difference ${(100 * pooledSd).toFixed(1)} points`
     : `seed-to-seed sd ${(100 * Math.sqrt(noise.seedVariance)).toFixed(1)}, eval sampling sd ${(100 * Math.sqrt(noise.evalVariance)).toFixed(1)}`;

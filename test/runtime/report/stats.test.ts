@@ -5,6 +5,7 @@ import {
   minimumDetectableDifference,
   noiseModel,
   pairedDetectableDifference,
+  pooledVariance,
   studentTCdf,
   studentTQuantile,
   summarize,
@@ -66,5 +67,11 @@ describe("summaries and comparisons", () => {
     ];
     expect(pairedDetectableDifference(d, 8)).toBeLessThan(pairedDetectableDifference(d, 3));
     expect(pairedDetectableDifference([[0.1]], 1)).toBe(Infinity);
+  });
+
+  it("pools within-group variance, ignoring groups of one", () => {
+    // Squares about the group means: [1, 2, 3] → 2 over 2 df, [4, 6] → 2 over 1 df.
+    expect(pooledVariance([[1, 2, 3], [4, 6], [9]])).toEqual({ variance: 4 / 3, df: 3 });
+    expect(pooledVariance([[7]])).toEqual({ variance: 0, df: 0 });
   });
 });
