@@ -11,7 +11,7 @@ import {
   StreamMessageWriter,
   type MessageConnection,
 } from "vscode-jsonrpc/node";
-import type { Diagnostic, Position } from "vscode-languageserver";
+import type { Diagnostic, InitializeResult, Position } from "vscode-languageserver";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -42,6 +42,8 @@ export class LspClient {
   private readonly waiters: { uri: string; resolve: (p: Published) => void }[] = [];
   private versions = new Map<string, number>();
   readonly dir = mkdtempSync(join(tmpdir(), "qlx-lsp-"));
+  /** What the server answered to `initialize`: its capabilities, as an editor reads them. */
+  initialized!: InitializeResult;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -72,7 +74,7 @@ export class LspClient {
     );
     rpc.listen();
     const client = new LspClient(child, rpc);
-    await rpc.sendRequest("initialize", {
+    client.initialized = await rpc.sendRequest<InitializeResult>("initialize", {
       processId: process.pid,
       rootUri: null,
       capabilities: {},
