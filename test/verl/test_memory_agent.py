@@ -6,7 +6,6 @@ reference notes in docs/verl.md), so the wiring is tested, not assumed; memory-a
 the loop and the advantages with the built-in runtime.
 """
 
-import json
 import math
 import os
 import sys
@@ -19,19 +18,13 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "compiler", "emit", "verl", "p
 
 import torch  # noqa: E402
 
+from fakeverl import VERL_NAMES, install, write_config  # noqa: E402
+
 from qlx_verl import masks, retrospective, settings  # noqa: E402
 
 CONFIG = {
     "seed": 7,
-    "verl_names": {
-        "trainerModule": "fakeverl.trainer",
-        "trainerClass": "RayPPOTrainer",
-        "advantageFunction": "compute_advantage",
-        "trackingModule": "fakeverl.tracking",
-        "trackingClass": "Tracking",
-        "rolloutTokenEntropyKey": "entropys",
-        "dataProtoClass": "DataProto",
-    },
+    "verl_names": VERL_NAMES,
     "tasks": {
         "mc": {"reward": {"op": "choice_accuracy"}},
         "qa": {"reward": {"op": "contains"}},
@@ -42,11 +35,7 @@ CONFIG = {
 
 def setUpModule():
     CONFIG["stages"] = {"s_agent": AGENT_STAGE}
-    fd, path = tempfile.mkstemp(suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(CONFIG, f)
-    os.environ["QLX_VERL_CONFIG"] = path
-    settings.load.cache_clear()
+    write_config(CONFIG, settings)
 
 
 class FakeDataProto:
@@ -322,9 +311,6 @@ class AgentTrainerHookTest(AgentFakes, unittest.TestCase):
 
         logged = []
         outer = self
-        trainer_mod = types.ModuleType("fakeverl.trainer")
-        tracking_mod = types.ModuleType("fakeverl.tracking")
-
         class Tracking:
             def __init__(self, **_kw):
                 pass
@@ -377,11 +363,7 @@ class AgentTrainerHookTest(AgentFakes, unittest.TestCase):
                 logger.log(data={"actor/entropy_loss": 0.5}, step=1)
                 return batch
 
-        trainer_mod.RayPPOTrainer = RayPPOTrainer
-        trainer_mod.DataProto = FakeDataProto
-        trainer_mod.compute_advantage = None
-        tracking_mod.Tracking = Tracking
-        sys.modules.update({"fakeverl": types.ModuleType("fakeverl"), "fakeverl.trainer": trainer_mod, "fakeverl.tracking": tracking_mod})
+        trainer_mod = install(RayPPOTrainer, Tracking, DataProto=FakeDataProto, compute_advantage=None)
 
         class Tokenizer:
             pad_token_id = 0

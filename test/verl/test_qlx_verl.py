@@ -5,7 +5,6 @@ verl's integration points are exercised against small stand-ins that mimic the v
 verl.utils.tracking; a DataProto-like batch), so the hook mechanics are tested, not assumed.
 """
 
-import json
 import os
 import sys
 import tempfile
@@ -17,6 +16,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "compiler", "emit", "verl", "python"))
 
 import torch  # noqa: E402
+
+from fakeverl import VERL_NAMES, install, write_config  # noqa: E402
 
 from qlx_verl import judge, masks, retrospective, settings  # noqa: E402
 from qlx_verl.sampler import TaskBalancedSampler  # noqa: E402
@@ -34,14 +35,7 @@ STAGE = {
 }
 CONFIG = {
     "seed": 7,
-    "verl_names": {
-        "trainerModule": "fakeverl.trainer",
-        "trainerClass": "RayPPOTrainer",
-        "advantageFunction": "compute_advantage",
-        "trackingModule": "fakeverl.tracking",
-        "trackingClass": "Tracking",
-        "rolloutTokenEntropyKey": "entropys",
-    },
+    "verl_names": VERL_NAMES,
     "tasks": {
         "mc": {"reward": {"op": "choice_accuracy"}},
         "qa": {"reward": {"op": "fallback", "of": [{"op": "contains"}, {"op": "judge"}]}},
@@ -53,11 +47,7 @@ CONFIG = {
 
 
 def setUpModule():
-    fd, path = tempfile.mkstemp(suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(CONFIG, f)
-    os.environ["QLX_VERL_CONFIG"] = path
-    settings.load.cache_clear()
+    write_config(CONFIG, settings)
 
 
 class SamplerTest(unittest.TestCase):
@@ -170,9 +160,6 @@ class TrainerHookTest(unittest.TestCase):
 
     def setUp(self):
         calls = {"logged": [], "adv_calls": 0}
-        trainer_mod = types.ModuleType("fakeverl.trainer")
-        tracking_mod = types.ModuleType("fakeverl.tracking")
-
         class Tracking:
             def __init__(self, **_kw):
                 pass
@@ -215,11 +202,7 @@ class TrainerHookTest(unittest.TestCase):
                 logger.log(data={"actor/entropy_loss": 0.4}, step=1)
                 return batch
 
-        trainer_mod.RayPPOTrainer = RayPPOTrainer
-        trainer_mod.compute_advantage = compute_advantage
-        tracking_mod.Tracking = Tracking
-        pkg = types.ModuleType("fakeverl")
-        sys.modules.update({"fakeverl": pkg, "fakeverl.trainer": trainer_mod, "fakeverl.tracking": tracking_mod})
+        install(RayPPOTrainer, Tracking, compute_advantage=compute_advantage)
         self.calls = calls
         self.tmp = tempfile.mkdtemp()
 
