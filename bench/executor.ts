@@ -10,11 +10,10 @@ import { stageExamples, taskStyle } from "../runtime/executor/examples.ts";
 import { stageNodes, stages } from "../runtime/executor/plan.ts";
 import { Policy } from "../runtime/executor/policy.ts";
 import { rlStep } from "../runtime/executor/rl-step.ts";
+import { stageAepo, stageLearningRate, stageSampler } from "../runtime/executor/stage-setup.ts";
 import { modelConfig } from "../runtime/model/config.ts";
 import { initWeights } from "../runtime/model/transformer.ts";
 import { buildReward, rewardSpecFromIr } from "../runtime/rewards/registry.ts";
-import { AepoController } from "../runtime/rl/aepo.ts";
-import { TaskBalancedSampler } from "../runtime/rl/samplers/taskBalanced.ts";
 
 const RECIPE = new URL("../examples/qwenlong-l1.5/recipe.qlx", import.meta.url).pathname;
 
@@ -41,15 +40,13 @@ export async function main(args: string[]): Promise<void> {
     style: taskStyle(ir),
   });
   const rewards = new Map(ir.tasks.map((t) => [t.name, buildReward(rewardSpecFromIr(t.reward))]));
-  const sampler = new TaskBalancedSampler(
-    examples.map((e) => e.task),
-    { batchSize: nodes.sampler.batch, over: "task", tasks: nodes.sampler.over },
+  const sampler = stageSampler(
     ir.seed,
+    stage,
+    nodes,
+    examples.map((e) => e.task),
   );
-  const aepo =
-    nodes.control.op === "aepo"
-      ? new AepoController({ low: nodes.control.low!, high: nodes.control.high! })
-      : undefined;
+  const aepo = stageAepo(nodes);
 
   // Time inside the engine: wrap the policy's engine entry points.
   let engineMs = 0;
@@ -75,7 +72,7 @@ export async function main(args: string[]): Promise<void> {
       rewards,
       policy,
       aepo,
-      lr: nodes.optimizer.lr,
+      lr: stageLearningRate(nodes.optimizer, step),
     });
   for (let s = 1; s <= 3; s++) await run(s); // compile the graphs
   engineMs = 0;

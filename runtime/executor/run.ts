@@ -23,11 +23,11 @@ import { mergeSafetensorsFiles } from "../merge/mergeFiles.ts";
 import { modelConfig } from "../model/config.ts";
 import { initWeights } from "../model/transformer.ts";
 import { buildReward, rewardSpecFromIr, type Reward } from "../rewards/registry.ts";
-import { AepoController, type AepoState } from "../rl/aepo.ts";
+import type { AepoState } from "../rl/aepo.ts";
 import { passRateBinnedSelection } from "../rl/samplers/passRateBinned.ts";
 import { retrospectiveCarryOver } from "../rl/samplers/retrospective.ts";
-import { TaskBalancedSampler, type TaskBalancedState } from "../rl/samplers/taskBalanced.ts";
-import { UniformSampler, type UniformSamplerState } from "../rl/samplers/uniform.ts";
+import type { TaskBalancedState } from "../rl/samplers/taskBalanced.ts";
+import type { UniformSamplerState } from "../rl/samplers/uniform.ts";
 import { hashKeys } from "../rng.ts";
 import { BENCHMARKS, type BenchmarkName } from "../tasks/benchmarks.ts";
 import { BYTE_VOCAB_SIZE } from "../tokenizer/byte.ts";
@@ -39,6 +39,7 @@ import { holds, mergeMethod, stageNodes, stages } from "./plan.ts";
 import { Policy } from "./policy.ts";
 import { textTable, type Progress } from "./progress.ts";
 import { rlStep, STEP_METRICS } from "./rl-step.ts";
+import { stageAepo, stageLearningRate, stageSampler } from "./stage-setup.ts";
 import { warmup } from "./warmup.ts";
 
 export interface RunOptions {
@@ -376,28 +377,14 @@ export async function runExperiment(ir: ExperimentIr, opts: RunOptions): Promise
     }
     examplesByStage.set(stage.name, examples);
 
-    const samplerSeed = hashKeys(ir.seed, "sampler", stage.name);
-    const balanced = nodes.sampler.op === "task_balanced" || nodes.sampler.over.length > 0;
-    const sampler = balanced
-      ? new TaskBalancedSampler(
-          examples.map((e) => e.task),
-          { batchSize: nodes.sampler.batch, over: "task", tasks: nodes.sampler.over },
-          samplerSeed,
-          resume?.sampler as TaskBalancedState | undefined,
-        )
-      : new UniformSampler(
-          examples.length,
-          nodes.sampler.batch,
-          samplerSeed,
-          resume?.sampler as UniformSamplerState | undefined,
-        );
-    const aepo =
-      nodes.control.op === "aepo"
-        ? new AepoController(
-            { low: nodes.control.low!, high: nodes.control.high! },
-            resume?.aepo ?? undefined,
-          )
-        : undefined;
+    const sampler = stageSampler(
+      ir.seed,
+      stage,
+      nodes,
+      examples.map((e) => e.task),
+      resume?.sampler ?? undefined,
+    );
+    const aepo = stageAepo(nodes, resume?.aepo ?? undefined);
     const policy = resume
       ? Policy.load(stateCkpt, policyOptions, true)
       : Policy.load(weightsFile(from), policyOptions, false);
@@ -406,10 +393,8 @@ export async function runExperiment(ir: ExperimentIr, opts: RunOptions): Promise
     const rates = passRates.get(stage.name) ?? new Map<number, number>();
     passRates.set(stage.name, rates);
     let scores: Record<string, number> | undefined;
-    const o = nodes.optimizer;
     opts.progress.startStage(stage.name, stage.steps);
     for (let step = (resume?.step ?? 0) + 1; step <= stage.steps; step++) {
-      const lr = o.warmup_steps > 0 ? o.lr * Math.min(1, step / o.warmup_steps) : o.lr;
       const outcome = await rlStep({
         seed: ir.seed,
         stage,
@@ -420,7 +405,7 @@ export async function runExperiment(ir: ExperimentIr, opts: RunOptions): Promise
         rewards,
         policy,
         aepo,
-        lr,
+        lr: stageLearningRate(nodes.optimizer, step),
       });
       for (const [idx, r] of outcome.passRates) rates.set(idx, r);
       globalStep++;
