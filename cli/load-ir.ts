@@ -5,7 +5,23 @@ import * as nodePath from "node:path";
 import { compileFile, UsageError, type Project } from "../compiler/index.ts";
 import { IrDocument } from "../compiler/ir/schema.ts";
 import { parse } from "../language/index.ts";
+import type { Device } from "../runtime/tensor/session.ts";
 import { renderForTerminal } from "./diagnostics-output.ts";
+
+/** The flags of the commands that load a FILE and run it (`qlx run`, `qlx ablate`). */
+export const RUN_SOURCE_FLAGS = {
+  profile: { type: "string" },
+  name: { type: "string" },
+  project: { type: "string" },
+  device: { type: "string", default: "cpu" },
+} as const;
+
+/** `--device` as a device the runtime has, or why it is not one. */
+export function parseDevice(device: string): Device | { problem: string } {
+  return device === "cpu" || device === "webgpu"
+    ? device
+    : { problem: `--device must be cpu or webgpu, got '${device}'` };
+}
 
 export interface LoadedIr {
   readonly ir: IrDocument;

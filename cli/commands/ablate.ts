@@ -5,7 +5,7 @@ import { runAblation } from "../../runtime/executor/ablate.ts";
 import { tableMarkdown } from "../../runtime/report/table.ts";
 import { parseCommandArgs } from "../args.ts";
 import { usageError } from "../diagnostics-output.ts";
-import { loadIr } from "../load-ir.ts";
+import { loadIr, parseDevice, RUN_SOURCE_FLAGS } from "../load-ir.ts";
 
 export const help = `qlx ablate — run every row of an ablation and write the table
 
@@ -28,14 +28,11 @@ export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommandArgs(
     argv,
     {
-      profile: { type: "string" },
-      name: { type: "string" },
-      project: { type: "string" },
+      ...RUN_SOURCE_FLAGS,
       seeds: { type: "string" },
       jobs: { type: "string", default: "2" },
       out: { type: "string" },
       reuse: { type: "string", multiple: true },
-      device: { type: "string", default: "cpu" },
     },
     help,
   );
@@ -48,8 +45,8 @@ export async function run(argv: string[]): Promise<number> {
     return usageError("--seeds must be a positive integer", help);
   if (!(Number.isInteger(jobs) && jobs >= 1))
     return usageError("--jobs must be a positive integer", help);
-  if (values.device !== "cpu" && values.device !== "webgpu")
-    return usageError(`--device must be cpu or webgpu`, help);
+  const device = parseDevice(values.device);
+  if (typeof device === "object") return usageError(device.problem, help);
   for (const dir of values.reuse ?? []) {
     if (!existsSync(nodePath.join(dir, "rows")))
       return usageError(`--reuse ${dir}: not an ablation's output (no rows/ directory)`, help);
@@ -67,7 +64,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(seeds !== undefined ? { seeds } : {}),
     jobs,
     reuse: values.reuse ?? [],
-    device: values.device,
+    device,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(

@@ -8,7 +8,7 @@ import { createProgress } from "../../runtime/executor/progress.ts";
 import { runExperiment, summaryTable, unsupportedFeatures } from "../../runtime/executor/run.ts";
 import { renderForTerminal, usageError } from "../diagnostics-output.ts";
 import { parseCommandArgs } from "../args.ts";
-import { loadIr } from "../load-ir.ts";
+import { loadIr, parseDevice, RUN_SOURCE_FLAGS } from "../load-ir.ts";
 
 export const help = `qlx run — train and evaluate an experiment with the built-in runtime
 
@@ -62,10 +62,7 @@ export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommandArgs(
     argv,
     {
-      profile: { type: "string" },
-      name: { type: "string" },
-      project: { type: "string" },
-      device: { type: "string", default: "cpu" },
+      ...RUN_SOURCE_FLAGS,
       out: { type: "string" },
       resume: { type: "boolean", default: false },
       until: { type: "string" },
@@ -78,9 +75,8 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
   if (positionals.length !== 1) return usageError("give exactly one FILE", help);
-  if (values.device !== "cpu" && values.device !== "webgpu") {
-    return usageError(`--device must be cpu or webgpu, got '${values.device}'`, help);
-  }
+  const device = parseDevice(values.device);
+  if (typeof device === "object") return usageError(device.problem, help);
   const int = (name: string, v: string | undefined): number | undefined | "bad" => {
     if (v === undefined) return undefined;
     const n = Number(v);
@@ -148,7 +144,7 @@ export async function run(argv: string[]): Promise<number> {
     const summary = await runExperiment(ir, {
       outDir,
       projectDir: loaded.projectDir,
-      device: values.device,
+      device,
       ...(typeof threads === "number" && threads > 0 ? { threads } : {}),
       resume: values.resume,
       ...(values.until !== undefined ? { until: values.until } : {}),
