@@ -13,12 +13,15 @@ Usage: qlx ablate FILE [--profile P] [--name N] [--seeds N] [--jobs J] [--out DI
 
 Every row × seed is one \`qlx run\` in its own process, at most J at a time (default 2).
 Finished runs of the same IR are reused; interrupted ones resume. --reuse DIR (repeatable)
-also takes finished runs of the same IR from another ablation's output (e.g. the base and
-GRPO rows that Tables 2, 4 and 5 share): they are copied, runs being deterministic. DIR (default
+also takes finished runs of the same IR (the file it came from aside) from another ablation's
+output (e.g. the base and GRPO rows that Tables 2, 4 and 5 share): they are copied, runs being
+deterministic. DIR (default
 runs/ABLATION[-PROFILE]) then holds rows/ROW/seed-S/ for each run and the table:
   table.md, table.csv, table.json   rows × benchmarks + Avg., mean ± 95% CI over seeds,
-                                    each row's difference to the first row (resolved or
-                                    within noise) and the smallest detectable difference
+                                    each row's difference to the baseline row (the
+                                    ablation's \`baseline\`, default the first), paired over
+                                    seeds, resolved or within noise, and the smallest
+                                    detectable difference
   table.html                        the table with training curves (as qlx report draws)
 
 Exit codes: 0 all runs finished, 1 errors in the input or a failed run, 2 usage error.
